@@ -1,0 +1,138 @@
+"""Typed settings, read from the environment or a ``.env`` file."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from sop.durations import parse_duration
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_SIZE = re.compile(r"^(\d+)\s*(b|kb|mb|gb)?$")
+_SIZE_UNITS = {None: 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_size(text: str | int) -> int:
+    """Parse ``20MB``, ``512kb`` or a plain number of bytes."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"invalid size {text!r}: use forms like 20MB, 512KB or 1048576")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2)]
+
+
+class Settings(BaseSettings):
+    """Everything ppidbot can be configured with; see ``.env.example``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
+    telegram_local_mode: bool = False
+    database_url: str = "sqlite+aiosqlite:///./data/ppidbot.sqlite3"
+    storage_dir: Path = Path("./data/storage")
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Jakarta"
+    step_deadline: timedelta = timedelta(hours=1)
+    reminder_offsets: Annotated[list[timedelta], NoDecode] = Field(
+        default_factory=lambda: [timedelta(minutes=30), timedelta(minutes=10)]
+    )
+    max_file_size: int = 20 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return [int(part) for part in parts]
+            except ValueError as exc:
+                raise ValueError("must be comma-separated numeric Telegram user ids") from exc
+        return value
+
+    @field_validator("step_deadline", mode="before")
+    @classmethod
+    def _parse_deadline(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _parse_offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            offsets = [parse_duration(part) for part in value.split(",") if part.strip()]
+            return sorted(offsets, reverse=True)
+        return value
+
+    @field_validator("max_file_size", mode="before")
+    @classmethod
+    def _parse_size(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_size(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """Return the bot token or raise ``ConfigError`` with a one-line message."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env "
+                "or the environment"
+            )
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not TOKEN_PATTERN.match(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<letters>' "
+                "as given by @BotFather"
+            )
+        return token
+
+
+class ConfigError(Exception):
+    """A configuration problem that is reported to the operator in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's verbose errors into one ``ConfigError`` line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,1164 @@
+"""The SOP as a service: every action checks role, state and the four-eyes rule, writes
+its audit entry and the next step's due time in one transaction, and returns plain data."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import AuditRow, InvitationRow, RecordFileRow, RecordRow, StepRunRow, UserRow
+from db.repositories import Repository
+from sop.audit import ChainEntry, ChainProblem, canonical_details, entry_hash, verify_chain
+from sop.clock import Clock
+from sop.deadlines import Calendar, WallClockCalendar
+from sop.errors import (
+    DuplicateDocument,
+    FileRejected,
+    FourEyesViolation,
+    IntegrityFailure,
+    InvalidInput,
+    InvalidTransition,
+    InvitationInvalid,
+    NotFound,
+    NotRegistered,
+    PermissionDenied,
+    StaleAction,
+)
+from sop.model import (
+    DUE_STEP,
+    STATE_AFTER,
+    STATE_FOR_STEP,
+    STEP_ROLES,
+    Actor,
+    AuditEntry,
+    Division,
+    DurationUnit,
+    ExemptionPeriod,
+    FileView,
+    Invitation,
+    PeriodKind,
+    RecordFields,
+    RecordView,
+    Role,
+    State,
+    Step,
+    StepRunView,
+    Task,
+)
+from sop.validation import validate_fields, validate_reason, validate_text
+from storage import (
+    Area,
+    ChecksumMismatch,
+    DocumentStorage,
+    EmptyFile,
+    FileTooLarge,
+    StorageError,
+    StoredFile,
+    slugify,
+)
+
+log = logging.getLogger(__name__)
+
+INVITATION_TTL = timedelta(hours=24)
+PROVISIONAL_PREFIX = "BRK-"
+REGISTER_PREFIX = "DIK"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an action changed, and who should hear about it."""
+
+    record: RecordView
+    notify: tuple[Actor, ...]
+
+
+def register_number(year: int, number: int) -> str:
+    return f"{REGISTER_PREFIX}-{year}-{number:04d}"
+
+
+def format_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
+class PpidService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        storage: DocumentStorage,
+        *,
+        clock: Clock,
+        step_deadline: timedelta = timedelta(hours=1),
+        calendar: Calendar | None = None,
+        timezone: ZoneInfo | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.storage = storage
+        self.clock = clock
+        self.step_deadline = step_deadline
+        self.calendar: Calendar = calendar or WallClockCalendar()
+        self.tz = timezone or ZoneInfo("Asia/Jakarta")
+
+    # -- plumbing ----------------------------------------------------------------------
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[Repository]:
+        async with self._sessions() as session, session.begin():
+            yield Repository(session)
+
+    def _now(self) -> datetime:
+        now = self.clock.now()
+        if now.tzinfo is None:
+            raise ValueError("the clock returned a naive datetime")
+        return now.astimezone(UTC)
+
+    def today(self) -> date:
+        return self._now().astimezone(self.tz).date()
+
+    async def _audit(
+        self,
+        repo: Repository,
+        action: str,
+        *,
+        actor_id: int | None,
+        record_id: int | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        head = await repo.lock_audit_head()
+        at = self._now()
+        seq = head.last_seq + 1
+        details_json = canonical_details(details or {})
+        digest = entry_hash(head.last_hash, seq, at, actor_id, action, record_id, details_json)
+        row = AuditRow(
+            seq=seq,
+            at=at,
+            actor_user_id=actor_id,
+            action=action,
+            record_id=record_id,
+            details=details_json,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        await repo.append_audit(row, head)
+
+    async def _actor(self, repo: Repository, user: UserRow) -> Actor:
+        roles = await repo.roles_of(user.id)
+        return Actor(
+            user_id=user.id,
+            telegram_id=user.telegram_id,
+            full_name=user.full_name,
+            username=user.username,
+            roles=frozenset(Role(r) for r in roles),
+            division_id=user.division_id,
+            active=user.active,
+        )
+
+    async def _fresh_actor(self, repo: Repository, actor: Actor) -> Actor:
+        """Re-read the actor inside the transaction: roles may have been revoked."""
+        user = await repo.user(actor.user_id)
+        if user is None or not user.active:
+            raise NotRegistered()
+        fresh = await self._actor(repo, user)
+        if not fresh.roles:
+            raise NotRegistered()
+        return fresh
+
+    def _due(self, start: datetime) -> datetime:
+        return self.calendar.add(start, self.step_deadline)
+
+    # -- people ------------------------------------------------------------------------
+    async def actor_by_telegram(self, telegram_id: int) -> Actor | None:
+        """The registered person behind a Telegram account, or None (no role, no access)."""
+        async with self._tx() as repo:
+            user = await repo.user_by_telegram(telegram_id)
+            if user is None or not user.active:
+                return None
+            actor = await self._actor(repo, user)
+            return actor if actor.roles else None
+
+    async def touch_user(self, telegram_id: int, full_name: str, username: str | None) -> None:
+        """Keep a known person's display name current."""
+        async with self._tx() as repo:
+            user = await repo.user_by_telegram(telegram_id)
+            if user and (user.full_name != full_name or user.username != username):
+                user.full_name = full_name[:200]
+                user.username = username
+
+    async def ensure_admins(self, telegram_ids: list[int]) -> None:
+        """Make sure the bootstrap admins from the configuration exist and are admins."""
+        async with self._tx() as repo:
+            for telegram_id in telegram_ids:
+                user = await repo.user_by_telegram(telegram_id)
+                if user is None:
+                    user = await repo.add_user(
+                        telegram_id, f"Admin {telegram_id}", None, self._now()
+                    )
+                if await repo.grant_role(user.id, Role.ADMIN, self._now(), None):
+                    await self._audit(
+                        repo,
+                        "role.granted",
+                        actor_id=None,
+                        details={"user": user.id, "role": Role.ADMIN, "by": "configuration"},
+                    )
+
+    async def add_person(
+        self,
+        telegram_id: int,
+        full_name: str,
+        role: Role,
+        *,
+        division_id: int | None = None,
+        by: Actor | None = None,
+    ) -> Actor:
+        """Register someone with a role (command line, or an admin)."""
+        async with self._tx() as repo:
+            if by is not None:
+                by = await self._fresh_actor(repo, by)
+                if not by.is_admin:
+                    raise PermissionDenied("Hanya admin yang dapat menambah pengguna.")
+            if role is Role.PETUGAS_PPID and division_id is None:
+                raise InvalidInput("Petugas PPID harus punya bagian (divisi).")
+            if division_id is not None and await repo.division(division_id) is None:
+                raise InvalidInput("Bagian tidak dikenal.")
+            user = await repo.user_by_telegram(telegram_id)
+            if user is None:
+                user = await repo.add_user(telegram_id, full_name, None, self._now())
+            if division_id is not None:
+                user.division_id = division_id
+            user.active = True
+            await repo.grant_role(user.id, role, self._now(), by.user_id if by else None)
+            await self._audit(
+                repo,
+                "role.granted",
+                actor_id=by.user_id if by else None,
+                details={"user": user.id, "role": role, "division": division_id},
+            )
+            return await self._actor(repo, user)
+
+    async def people(self, by: Actor | None = None) -> list[Actor]:
+        """Everyone registered, with roles; admins only (None: the operator's CLI)."""
+        async with self._tx() as repo:
+            if by is not None:
+                by = await self._fresh_actor(repo, by)
+                if not by.is_admin:
+                    raise PermissionDenied("Hanya admin yang dapat melihat daftar pengguna.")
+            roles = await repo.all_roles()
+            return [
+                Actor(
+                    user_id=user.id,
+                    telegram_id=user.telegram_id,
+                    full_name=user.full_name,
+                    username=user.username,
+                    roles=frozenset(Role(r) for r in roles.get(user.id, set())),
+                    division_id=user.division_id,
+                    active=user.active,
+                )
+                for user in await repo.users()
+            ]
+
+    async def revoke_role(self, user_id: int, role: Role, *, by: Actor | None = None) -> None:
+        async with self._tx() as repo:
+            if by is not None:
+                by = await self._fresh_actor(repo, by)
+                if not by.is_admin:
+                    raise PermissionDenied("Hanya admin yang dapat mencabut peran.")
+            if role is Role.ADMIN and len(await repo.users_with_role(Role.ADMIN)) <= 1:
+                roles = await repo.roles_of(user_id)
+                if Role.ADMIN in roles:
+                    raise InvalidInput("Admin terakhir tidak dapat dicabut.")
+            if not await repo.revoke_role(user_id, role):
+                raise NotFound("Pengguna tidak memiliki peran tersebut.")
+            await self._audit(
+                repo,
+                "role.revoked",
+                actor_id=by.user_id if by else None,
+                details={"user": user_id, "role": role},
+            )
+
+    async def create_invitation(
+        self, by: Actor, role: Role, division_id: int | None = None
+    ) -> Invitation:
+        """A one-time code, valid 24 hours, that registers whoever opens it with ``role``."""
+        async with self._tx() as repo:
+            by = await self._fresh_actor(repo, by)
+            if not by.is_admin:
+                raise PermissionDenied("Hanya admin yang dapat membuat undangan.")
+            if role is Role.PETUGAS_PPID and division_id is None:
+                raise InvalidInput("Pilih bagian untuk Petugas PPID.")
+            if division_id is not None and await repo.division(division_id) is None:
+                raise InvalidInput("Bagian tidak dikenal.")
+            now = self._now()
+            row = await repo.add_invitation(
+                InvitationRow(
+                    code=secrets.token_urlsafe(18),
+                    role=role,
+                    division_id=division_id,
+                    created_by=by.user_id,
+                    created_at=now,
+                    expires_at=now + INVITATION_TTL,
+                )
+            )
+            await self._audit(
+                repo,
+                "invitation.created",
+                actor_id=by.user_id,
+                details={"role": role, "division": division_id, "invitation": row.id},
+            )
+            return Invitation(row.code, Role(row.role), row.division_id, row.expires_at)
+
+    async def redeem_invitation(
+        self, code: str, telegram_id: int, full_name: str, username: str | None
+    ) -> tuple[Actor, Role]:
+        """Register the person opening an invitation link; a code works exactly once."""
+        if not code or len(code) > 64:
+            raise InvitationInvalid()
+        try:
+            async with self._tx() as repo:
+                now = self._now()
+                user = await repo.user_by_telegram(telegram_id)
+                if user is None:
+                    user = await repo.add_user(telegram_id, full_name[:200], username, now)
+                invitation = await repo.claim_invitation(code, user.id, now)
+                if invitation is None:
+                    raise InvitationInvalid()
+                role = Role(invitation.role)
+                if invitation.division_id is not None:
+                    user.division_id = invitation.division_id
+                user.active = True
+                await repo.grant_role(user.id, role, now, invitation.created_by)
+                await self._audit(
+                    repo,
+                    "invitation.redeemed",
+                    actor_id=user.id,
+                    details={"invitation": invitation.id, "role": role},
+                )
+                return await self._actor(repo, user), role
+        except IntegrityError as exc:  # the same person redeeming twice at once
+            raise InvitationInvalid() from exc
+
+    # -- divisions ---------------------------------------------------------------------
+    async def divisions(self, *, include_inactive: bool = False) -> list[Division]:
+        async with self._tx() as repo:
+            return [
+                Division(row.id, row.name, row.slug, row.active)
+                for row in await repo.divisions(include_inactive=include_inactive)
+            ]
+
+    async def add_division(self, name: str, *, by: Actor | None = None) -> Division:
+        name = validate_text(name, label="Nama bagian", maximum=200)
+        async with self._tx() as repo:
+            if by is not None:
+                by = await self._fresh_actor(repo, by)
+                if not by.is_admin:
+                    raise PermissionDenied("Hanya admin yang dapat mengubah bagian.")
+            if await repo.division_by_name(name):
+                raise InvalidInput("Bagian dengan nama itu sudah ada.")
+            row = await repo.add_division(name, slugify(name), self._now())
+            await self._audit(
+                repo,
+                "division.added",
+                actor_id=by.user_id if by else None,
+                details={"division": row.id, "name": name},
+            )
+            return Division(row.id, row.name, row.slug, row.active)
+
+    async def set_division_active(
+        self, division_id: int, active: bool, *, by: Actor | None = None
+    ) -> None:
+        async with self._tx() as repo:
+            if by is not None:
+                by = await self._fresh_actor(repo, by)
+                if not by.is_admin:
+                    raise PermissionDenied("Hanya admin yang dapat mengubah bagian.")
+            row = await repo.division(division_id)
+            if row is None:
+                raise NotFound("Bagian tidak ditemukan.")
+            row.active = active
+            await self._audit(
+                repo,
+                "division.changed",
+                actor_id=by.user_id if by else None,
+                details={"division": division_id, "active": active},
+            )
+
+    # -- viewing -----------------------------------------------------------------------
+    @staticmethod
+    def can_view(actor: Actor, record: RecordRow | RecordView) -> bool:
+        """Confidential by law: only people with a role in the record's path see it."""
+        if not actor.active:
+            return False
+        if actor.roles & {Role.ADMIN, Role.PEJABAT_PPID, Role.PETUGAS_DOKUMENTASI}:
+            return True
+        created_by = record.created_by
+        division_id = (
+            record.division_id if isinstance(record, RecordRow) else record.fields.division_id
+        )
+        return actor.has(Role.PETUGAS_PPID) and (
+            actor.division_id == division_id or actor.user_id == created_by
+        )
+
+    async def _view(self, repo: Repository, row: RecordRow) -> RecordView:
+        division = await repo.division(row.division_id)
+        creator = await repo.user(row.created_by)
+        runs = await repo.runs_of(row.id)
+        names: dict[int, str] = {}
+        for run in runs:
+            if run.completed_by is not None and run.completed_by not in names:
+                user = await repo.user(run.completed_by)
+                names[run.completed_by] = user.full_name if user else "?"
+        run_views = tuple(self._run_view(run, names) for run in runs)
+        open_runs = [
+            r for r, row_run in zip(run_views, runs, strict=True) if row_run.completed_at is None
+        ]
+        files = tuple(_file_view(f) for f in await repo.files_of(row.id))
+        return RecordView(
+            id=row.id,
+            number=row.register_number or f"{PROVISIONAL_PREFIX}{row.id}",
+            register_number=row.register_number,
+            fields=_fields_of(row),
+            division_name=division.name if division else "?",
+            state=State(row.state),
+            version=row.version,
+            created_by=row.created_by,
+            created_by_name=creator.full_name if creator else "?",
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            return_reason=row.return_reason,
+            current_run=open_runs[0] if open_runs else None,
+            files=files,
+            runs=run_views,
+        )
+
+    @staticmethod
+    def _run_view(run: StepRunRow, names: dict[int, str]) -> StepRunView:
+        return StepRunView(
+            step=Step(run.step),
+            attempt=run.attempt,
+            started_at=run.started_at,
+            due_at=run.due_at,
+            completed_at=run.completed_at,
+            completed_by=run.completed_by,
+            completed_by_name=names.get(run.completed_by) if run.completed_by else None,
+            outcome=run.outcome,
+            overdue_at=run.overdue_at,
+        )
+
+    @staticmethod
+    def parse_reference(reference: str) -> tuple[str, int | str]:
+        """``DIK-2026-0001`` (register number), ``BRK-12``, ``#12`` or ``12`` (record id)."""
+        text = reference.strip().upper()
+        if text.startswith(REGISTER_PREFIX + "-"):
+            return "number", text
+        for prefix in (PROVISIONAL_PREFIX, "#"):
+            if text.startswith(prefix):
+                text = text[len(prefix) :]
+        if text.isdigit() and len(text) < 10:
+            return "id", int(text)
+        raise InvalidInput("Nomor berkas tidak dikenali. Contoh: DIK-2026-0001 atau BRK-12.")
+
+    async def _load(
+        self, repo: Repository, actor: Actor, record_id: int, *, lock: bool = False
+    ) -> RecordRow:
+        row = await repo.record(record_id, lock=lock)
+        if row is None or not self.can_view(actor, row):
+            raise NotFound()
+        return row
+
+    async def record(self, actor: Actor, reference: str | int) -> RecordView:
+        """One record, for those allowed to see it (others learn nothing, not even existence)."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            if isinstance(reference, int):
+                row = await repo.record(reference)
+            else:
+                kind, key = self.parse_reference(reference)
+                row = (
+                    await repo.record_by_number(str(key))
+                    if kind == "number"
+                    else await repo.record(int(key))
+                )
+            if row is None or not self.can_view(actor, row):
+                raise NotFound()
+            return await self._view(repo, row)
+
+    async def audit_trail(self, actor: Actor, record_id: int) -> list[AuditEntry]:
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            await self._load(repo, actor, record_id)
+            return [_audit_view(row) for row in await repo.audit_entries(record_id=record_id)]
+
+    async def tasks(self, actor: Actor) -> list[Task]:
+        """What waits on ``actor``, soonest due first."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            now = self._now()
+            tasks: list[Task] = []
+            open_states = [State.DRAFT, State.SUBMITTED, State.REGISTERED]
+            for row in await repo.records_in_states(open_states):
+                view = await self._view(repo, row)
+                if view.current_run is None or not self._may_act(actor, view):
+                    continue
+                run = view.current_run
+                tasks.append(Task(view, run.step, run.due_at, now > run.due_at))
+            tasks.sort(key=lambda task: task.due_at)
+            return tasks
+
+    def _may_act(self, actor: Actor, record: RecordView) -> bool:
+        """Whether ``actor`` is one of the people the due step waits on."""
+        step = record.due_step
+        if step is None or not actor.has(STEP_ROLES[step]):
+            return False
+        if step is Step.PRODUCE:
+            return actor.division_id == record.fields.division_id or (
+                actor.user_id == record.created_by
+            )
+        if step is Step.RECEIVE:
+            return self._four_eyes_problem(actor, record) is None
+        return True
+
+    async def waiting_for_step(self, actor: Actor, step: Step) -> list[RecordView]:
+        """Records whose ``step`` is due, for someone holding that step's role."""
+        return [task.record for task in await self.tasks(actor) if task.step is step]
+
+    async def responsible(self, record_id: int) -> list[Actor]:
+        """The people the record's due step waits on (for notices and reminders)."""
+        async with self._tx() as repo:
+            row = await repo.record(record_id)
+            if row is None:
+                return []
+            return list(await self._responsible(repo, await self._view(repo, row)))
+
+    async def _responsible(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
+        step = record.due_step
+        if step is None:
+            return ()
+        division = record.fields.division_id if step is Step.PRODUCE else None
+        actors = [
+            await self._actor(repo, user)
+            for user in await repo.users_with_role(STEP_ROLES[step], division_id=division)
+        ]
+        if step is Step.PRODUCE:
+            creator = await repo.user(record.created_by)
+            if creator is not None and all(a.user_id != creator.id for a in actors):
+                candidate = await self._actor(repo, creator)
+                if candidate.has(Role.PETUGAS_PPID):
+                    actors.insert(0, candidate)
+        return tuple(a for a in actors if self._may_act(a, record))
+
+    async def _involved(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
+        """Everyone who completed a step of the record, and its creator."""
+        ids = {record.created_by} | {r.completed_by for r in record.runs if r.completed_by}
+        actors = []
+        for user_id in sorted(ids):
+            user = await repo.user(user_id)
+            if user is not None and user.active:
+                actors.append(await self._actor(repo, user))
+        return tuple(actors)
+
+    # -- step 1: Petugas PPID ----------------------------------------------------------
+    async def create_draft(self, actor: Actor, fields: RecordFields) -> RecordView:
+        """Start a record in the actor's division; step 1's clock starts now."""
+        fields = validate_fields(fields, self.today())
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            if not actor.has(Role.PETUGAS_PPID):
+                raise PermissionDenied("Hanya Petugas PPID yang dapat membuat berkas baru.")
+            division = await repo.division(fields.division_id)
+            if division is None or not division.active:
+                raise InvalidInput("Bagian tidak dikenal.")
+            now = self._now()
+            row = await repo.add_record(
+                RecordRow(
+                    **_columns_of(fields),
+                    state=State.DRAFT,
+                    version=1,
+                    created_by=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await repo.open_run(row.id, Step.PRODUCE, now, self._due(now))
+            await self._audit(
+                repo,
+                "record.created",
+                actor_id=actor.user_id,
+                record_id=row.id,
+                details={"title": fields.title, "division": fields.division_id},
+            )
+            return await self._view(repo, row)
+
+    def _check_editor(self, actor: Actor, row: RecordRow) -> None:
+        """Who may change a record's content: its division's Petugas PPID during step 1,
+        the Petugas Dokumentasi during step 2 (correcting metadata)."""
+        state = State(row.state)
+        if state is State.DRAFT:
+            if not actor.has(Role.PETUGAS_PPID) or not (
+                actor.division_id == row.division_id or actor.user_id == row.created_by
+            ):
+                raise PermissionDenied("Hanya Petugas PPID bagian ini yang dapat mengubah berkas.")
+        elif state is State.SUBMITTED:
+            if not actor.has(Role.PETUGAS_DOKUMENTASI):
+                raise PermissionDenied(
+                    "Pada langkah 2 hanya Petugas Dokumentasi yang dapat memperbaiki data."
+                )
+        else:
+            raise InvalidTransition("Berkas yang sudah diserahkan tidak dapat diubah lagi.")
+
+    async def update_fields(
+        self, actor: Actor, record_id: int, changes: dict[str, object]
+    ) -> RecordView:
+        """Correct metadata (step 1 by its author's division, step 2 by Dokumentasi)."""
+        allowed = set(RecordFields.__slots__)  # type: ignore[attr-defined]
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidInput(f"Kolom tidak dikenal: {', '.join(sorted(unknown))}")
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            self._check_editor(actor, row)
+            fields = validate_fields(replace(_fields_of(row), **changes), self.today())  # type: ignore[arg-type]
+            if fields.division_id != row.division_id and State(row.state) is State.DRAFT:
+                raise InvalidInput("Bagian berkas tidak dapat dipindah pada langkah 1.")
+            for column, value in _columns_of(fields).items():
+                setattr(row, column, value)
+            row.updated_at = self._now()
+            row.version += 1
+            await self._audit(
+                repo,
+                "record.updated",
+                actor_id=actor.user_id,
+                record_id=row.id,
+                details={"fields": sorted(changes)},
+            )
+            return await self._view(repo, row)
+
+    async def attach_file(
+        self,
+        actor: Actor,
+        record_id: int,
+        chunks: AsyncIterable[bytes],
+        original_name: str,
+        mime_type: str | None,
+    ) -> FileView:
+        """Stream a softcopy into the division's storage and attach it to a draft."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            if State(row.state) is not State.DRAFT:
+                raise InvalidTransition("Berkas hanya dapat dilampirkan pada langkah 1.")
+            self._check_editor(actor, row)
+            division = await repo.division(row.division_id)
+            folder = division.slug if division else "lainnya"
+        try:
+            stored = await self.storage.save(Area.DIVISION, folder, chunks, original_name)
+        except FileTooLarge as exc:
+            raise FileRejected(
+                f"Berkas terlalu besar: batasnya {format_size(exc.limit)}. "
+                "Perkecil atau bagi berkasnya, lalu kirim lagi."
+            ) from exc
+        except EmptyFile as exc:
+            raise FileRejected("Berkas kosong (0 byte) tidak dapat disimpan.") from exc
+        except StorageError as exc:
+            log.exception("storage failed while saving %r", original_name)
+            raise FileRejected(
+                "Penyimpanan gagal; berkas tidak disimpan. Silakan kirim lagi."
+            ) from exc
+        try:
+            async with self._tx() as repo:
+                actor = await self._fresh_actor(repo, actor)
+                row = await self._load(repo, actor, record_id, lock=True)
+                if State(row.state) is not State.DRAFT:
+                    raise StaleAction()
+                for other in await repo.files_with_hash(stored.sha256, area=Area.DIVISION):
+                    if other.record_id == record_id:
+                        raise DuplicateDocument(
+                            f"Dokumen yang sama persis ({other.original_name}) sudah "
+                            "dilampirkan pada berkas ini; tidak disimpan dua kali."
+                        )
+                    owner = await repo.record(other.record_id)
+                    where = (
+                        (owner.register_number or f"{PROVISIONAL_PREFIX}{owner.id}")
+                        if owner is not None and self.can_view(actor, owner)
+                        else "berkas lain"
+                    )
+                    raise DuplicateDocument(
+                        f"Dokumen yang sama persis sudah tersimpan pada {where}; "
+                        "tidak disimpan dua kali."
+                    )
+                file_row = await repo.add_file(
+                    _file_row(record_id, stored, mime_type, actor.user_id, self._now())
+                )
+                row.updated_at = self._now()
+                await self._audit(
+                    repo,
+                    "file.stored",
+                    actor_id=actor.user_id,
+                    record_id=record_id,
+                    details=_file_details(stored),
+                )
+                return _file_view(file_row)
+        except BaseException:
+            await self.storage.delete(stored.path)
+            raise
+
+    async def remove_file(self, actor: Actor, record_id: int, file_id: int) -> None:
+        """Detach a softcopy from a draft; the bytes are kept (nothing is ever lost)."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            if State(row.state) is not State.DRAFT:
+                raise InvalidTransition("Lampiran hanya dapat dihapus pada langkah 1.")
+            self._check_editor(actor, row)
+            file_row = await repo.file(file_id)
+            if file_row is None or file_row.record_id != record_id or file_row.removed_at:
+                raise NotFound("Lampiran tidak ditemukan.")
+            await repo.mark_file_removed(file_id, self._now())
+            await self._audit(
+                repo,
+                "file.detached",
+                actor_id=actor.user_id,
+                record_id=record_id,
+                details={"file": file_id, "sha256": file_row.sha256},
+            )
+
+    async def read_file(self, actor: Actor, file_id: int) -> tuple[FileView, AsyncIterator[bytes]]:
+        """A stored softcopy's bytes, for those allowed to see its record; logged."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            file_row = await repo.file(file_id)
+            if file_row is None:
+                raise NotFound()
+            await self._load(repo, actor, file_row.record_id)
+            await self._audit(
+                repo,
+                "file.read",
+                actor_id=actor.user_id,
+                record_id=file_row.record_id,
+                details={"file": file_id, "sha256": file_row.sha256},
+            )
+            view = _file_view(file_row)
+        return view, self.storage.read_chunks(view.path)
+
+    async def complete_produce(
+        self, actor: Actor, record_id: int, *, verified: bool, expected_version: int | None = None
+    ) -> Outcome:
+        """Step 1 done: the document exists, is stored and the data is up to date and verified."""
+        if not verified:
+            raise InvalidInput(
+                "Syarat SOP: data harus sudah diperbarui dan terverifikasi sebelum diserahkan."
+            )
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            view = await self._view(repo, row)
+            self._check_step(actor, view, Step.PRODUCE, expected_version)
+            if not await repo.files_of(record_id, area=Area.DIVISION):
+                raise InvalidInput("Lampirkan minimal satu softcopy dokumen terlebih dahulu.")
+            validate_fields(view.fields, self.today())
+            return await self._advance(repo, actor, view, Step.PRODUCE, {"verified": True})
+
+    # -- step 2: Petugas Dokumentasi ---------------------------------------------------
+    async def complete_handover(
+        self, actor: Actor, record_id: int, *, expected_version: int | None = None
+    ) -> Outcome:
+        """Step 2 done: the softcopy is registered and handed over to the Pejabat PPID."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            view = await self._view(repo, row)
+            self._check_step(actor, view, Step.HANDOVER, expected_version)
+            return await self._advance(repo, actor, view, Step.HANDOVER, {})
+
+    # -- step 3: Pejabat PPID ----------------------------------------------------------
+    async def complete_receive(
+        self, actor: Actor, record_id: int, *, expected_version: int | None = None
+    ) -> Outcome:
+        """Step 3 done: copies into the PPID internal storage, proven by SHA-256, numbered."""
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            view = await self._view(repo, row)
+            self._check_step(actor, view, Step.RECEIVE, expected_version)
+            seen_version = view.version
+            sources = list(await repo.files_of(record_id, area=Area.DIVISION))
+            division = await repo.division(row.division_id)
+            folder = division.slug if division else "lainnya"
+        copies: list[tuple[RecordFileRow, StoredFile]] = []
+        try:
+            for source in sources:
+                stored = await self.storage.copy(
+                    source.path, Area.PPID, folder, expected_sha256=source.sha256
+                )
+                copies.append((source, stored))
+        except (ChecksumMismatch, StorageError) as exc:
+            for _, stored in copies:
+                await self.storage.delete(stored.path)
+            async with self._tx() as repo:
+                await self._audit(
+                    repo,
+                    "integrity.failed",
+                    actor_id=actor.user_id,
+                    record_id=record_id,
+                    details={"error": str(exc)},
+                )
+            raise IntegrityFailure() from exc
+        try:
+            async with self._tx() as repo:
+                actor = await self._fresh_actor(repo, actor)
+                row = await self._load(repo, actor, record_id, lock=True)
+                view = await self._view(repo, row)
+                # Anything that happened while the files were copied makes this press stale.
+                self._check_step(actor, view, Step.RECEIVE, seen_version)
+                now = self._now()
+                for source, stored in copies:
+                    await repo.add_file(
+                        _file_row(
+                            record_id,
+                            stored,
+                            source.mime_type,
+                            actor.user_id,
+                            now,
+                            source_file_id=source.id,
+                        )
+                    )
+                    await self._audit(
+                        repo,
+                        "file.stored",
+                        actor_id=actor.user_id,
+                        record_id=record_id,
+                        details={**_file_details(stored), "verified_copy_of": source.id},
+                    )
+                year = now.astimezone(self.tz).year
+                number = register_number(year, await repo.next_register_number(year))
+                return await self._advance(
+                    repo,
+                    actor,
+                    view,
+                    Step.RECEIVE,
+                    {"register_number": number, "files": len(copies)},
+                    extra={"register_number": number},
+                )
+        except BaseException:
+            for _, stored in copies:
+                await self.storage.delete(stored.path)
+            raise
+
+    # -- returns and cancellation ------------------------------------------------------
+    async def return_record(
+        self,
+        actor: Actor,
+        record_id: int,
+        to_step: Step,
+        reason: str,
+        *,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Send a record back to an earlier step with a reason; that step runs again."""
+        reason = validate_reason(reason)
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            view = await self._view(repo, row)
+            current = view.due_step
+            if expected_version is not None and view.version != expected_version:
+                raise StaleAction()
+            if current is None:
+                raise StaleAction("Berkas sudah selesai atau dibatalkan; tidak dapat dikembalikan.")
+            if to_step >= current:
+                raise InvalidTransition("Berkas hanya dapat dikembalikan ke langkah sebelumnya.")
+            if current is Step.RECEIVE:
+                if not actor.has(Role.PEJABAT_PPID):
+                    raise PermissionDenied("Hanya Pejabat PPID yang dapat mengembalikan berkas.")
+                if view.completer(Step.HANDOVER) == actor.user_id:
+                    raise FourEyesViolation()
+            elif current is Step.HANDOVER:
+                if not actor.roles & {Role.PEJABAT_PPID, Role.PETUGAS_DOKUMENTASI}:
+                    raise PermissionDenied(
+                        "Hanya Petugas Dokumentasi atau Pejabat PPID yang dapat "
+                        "mengembalikan berkas."
+                    )
+            else:
+                raise InvalidTransition("Berkas pada langkah 1 tidak dapat dikembalikan.")
+            now = self._now()
+            assert view.current_run is not None
+            open_run = await repo.open_run_of(record_id)
+            assert open_run is not None
+            await repo.close_run(open_run.id, now, actor.user_id, "returned")
+            if not await repo.compare_and_set(
+                record_id,
+                view.version,
+                state=STATE_FOR_STEP[to_step],
+                return_reason=reason,
+                updated_at=now,
+            ):
+                raise StaleAction()
+            await repo.open_run(record_id, to_step, now, self._due(now))
+            await self._audit(
+                repo,
+                "record.returned",
+                actor_id=actor.user_id,
+                record_id=record_id,
+                details={"from_step": int(current), "to_step": int(to_step), "reason": reason},
+            )
+            fresh = await self._view(repo, await self._load(repo, actor, record_id, lock=True))
+            return Outcome(fresh, await self._responsible(repo, fresh))
+
+    async def cancel_draft(self, actor: Actor, record_id: int, reason: str) -> RecordView:
+        """Withdraw a draft that was never submitted; its files stay stored."""
+        reason = validate_reason(reason)
+        async with self._tx() as repo:
+            actor = await self._fresh_actor(repo, actor)
+            row = await self._load(repo, actor, record_id, lock=True)
+            view = await self._view(repo, row)
+            if view.state is not State.DRAFT or any(
+                r.step is Step.PRODUCE and r.outcome == "done" for r in view.runs
+            ):
+                raise InvalidTransition(
+                    "Hanya draf yang belum pernah diserahkan yang dapat dibatalkan."
+                )
+            self._check_editor(actor, row)
+            now = self._now()
+            open_run = await repo.open_run_of(record_id)
+            if open_run is not None:
+                await repo.close_run(open_run.id, now, actor.user_id, "cancelled")
+            if not await repo.compare_and_set(
+                record_id, view.version, state=State.CANCELLED, return_reason=reason, updated_at=now
+            ):
+                raise StaleAction()
+            await self._audit(
+                repo,
+                "record.cancelled",
+                actor_id=actor.user_id,
+                record_id=record_id,
+                details={"reason": reason},
+            )
+            return await self._view(repo, await self._load(repo, actor, record_id, lock=True))
+
+    # -- the state machine's guard and move --------------------------------------------
+    def _four_eyes_problem(self, actor: Actor, record: RecordView) -> str | None:
+        """SOP "minimal 2 orang": the hand-over person does not receive; nobody does all three."""
+        if record.completer(Step.HANDOVER) == actor.user_id:
+            return "handover"
+        if record.completer(Step.PRODUCE) == actor.user_id == record.completer(Step.HANDOVER):
+            return "all-three"
+        return None
+
+    def _check_step(
+        self, actor: Actor, record: RecordView, step: Step, expected_version: int | None
+    ) -> None:
+        if expected_version is not None and record.version != expected_version:
+            raise StaleAction()
+        due = record.due_step
+        if due is not step:
+            if due is None or due > step:
+                raise StaleAction()
+            raise InvalidTransition(
+                f"Langkah {int(step)} belum dapat dilakukan: langkah {int(due)} belum selesai."
+            )
+        role = STEP_ROLES[step]
+        if not actor.has(role):
+            raise PermissionDenied(_ROLE_REFUSALS[step])
+        if step is Step.PRODUCE and not (
+            actor.division_id == record.fields.division_id or actor.user_id == record.created_by
+        ):
+            raise PermissionDenied(
+                "Hanya Petugas PPID bagian ini yang dapat menyelesaikan langkah 1."
+            )
+        if step is Step.RECEIVE and self._four_eyes_problem(actor, record):
+            raise FourEyesViolation()
+
+    async def _advance(
+        self,
+        repo: Repository,
+        actor: Actor,
+        record: RecordView,
+        step: Step,
+        details: dict[str, object],
+        *,
+        extra: dict[str, object] | None = None,
+    ) -> Outcome:
+        now = self._now()
+        open_run = await repo.open_run_of(record.id)
+        if open_run is None or open_run.step != step:
+            raise StaleAction()
+        await repo.close_run(open_run.id, now, actor.user_id, "done")
+        new_state = STATE_AFTER[step]
+        if not await repo.compare_and_set(
+            record.id,
+            record.version,
+            state=new_state,
+            updated_at=now,
+            return_reason=None,
+            **(extra or {}),
+        ):
+            raise StaleAction()
+        next_step = DUE_STEP[new_state]
+        if next_step is not None:
+            await repo.open_run(record.id, next_step, now, self._due(now))
+        await self._audit(
+            repo,
+            f"step{int(step)}.done",
+            actor_id=actor.user_id,
+            record_id=record.id,
+            details={"state": new_state, **details},
+        )
+        row = await repo.record(record.id)
+        assert row is not None
+        fresh = await self._view(repo, row)
+        notify = (
+            await self._involved(repo, fresh)
+            if next_step is None
+            else await self._responsible(repo, fresh)
+        )
+        return Outcome(fresh, notify)
+
+    # -- integrity ---------------------------------------------------------------------
+    async def verify_audit_chain(self) -> list[ChainProblem]:
+        async with self._tx() as repo:
+            head = await repo.audit_head()
+            rows = await repo.audit_entries()
+            entries = (
+                ChainEntry(
+                    r.seq,
+                    r.at,
+                    r.actor_user_id,
+                    r.action,
+                    r.record_id,
+                    r.details,
+                    r.prev_hash,
+                    r.hash,
+                )
+                for r in rows
+            )
+            return verify_chain(
+                entries,
+                head_seq=head.last_seq if head else None,
+                head_hash=head.last_hash if head else None,
+            )
+
+
+_ROLE_REFUSALS = {
+    Step.PRODUCE: "Langkah 1 hanya dapat diselesaikan oleh Petugas PPID.",
+    Step.HANDOVER: "Langkah 2 (penyerahan) hanya dapat dilakukan oleh Petugas Dokumentasi.",
+    Step.RECEIVE: "Langkah 3 (penerimaan) hanya dapat dilakukan oleh Pejabat PPID.",
+}
+
+
+def _fields_of(row: RecordRow) -> RecordFields:
+    return RecordFields(
+        title=row.title,
+        division_id=row.division_id,
+        description=row.description,
+        pasal17=tuple(letter for letter in row.pasal17.split(",") if letter),
+        other_legal_basis=row.other_legal_basis,
+        consequence=row.consequence,
+        period=ExemptionPeriod(
+            kind=PeriodKind(row.period_kind),
+            until=row.period_until,
+            amount=row.period_amount,
+            unit=DurationUnit(row.period_unit) if row.period_unit else None,
+            condition=row.period_condition,
+        ),
+        classified_by=row.classified_by,
+        classified_place=row.classified_place,
+        classified_date=row.classified_date,
+    )
+
+
+def _columns_of(fields: RecordFields) -> dict[str, object]:
+    period = fields.period
+    return {
+        "title": fields.title,
+        "division_id": fields.division_id,
+        "description": fields.description,
+        "pasal17": ",".join(fields.pasal17),
+        "other_legal_basis": fields.other_legal_basis,
+        "consequence": fields.consequence,
+        "period_kind": period.kind,
+        "period_until": period.until if period.kind is PeriodKind.UNTIL_DATE else None,
+        "period_amount": period.amount if period.kind is PeriodKind.DURATION else None,
+        "period_unit": period.unit if period.kind is PeriodKind.DURATION else None,
+        "period_condition": period.condition if period.kind is PeriodKind.CONDITION else None,
+        "classified_by": fields.classified_by,
+        "classified_place": fields.classified_place,
+        "classified_date": fields.classified_date,
+    }
+
+
+def _file_row(
+    record_id: int,
+    stored: StoredFile,
+    mime_type: str | None,
+    user_id: int,
+    at: datetime,
+    *,
+    source_file_id: int | None = None,
+) -> RecordFileRow:
+    return RecordFileRow(
+        record_id=record_id,
+        area=stored.area,
+        path=stored.path,
+        original_name=_printable_name(stored.original_name),
+        mime_type=(mime_type or None) and mime_type[:128],
+        size=stored.size,
+        sha256=stored.sha256,
+        source_file_id=source_file_id,
+        uploaded_by=user_id,
+        created_at=at,
+    )
+
+
+def _printable_name(name: str) -> str:
+    """The user's file name as metadata: kept, minus what a database column cannot hold
+    (NUL, control characters, lone surrogates)."""
+    cleaned = "".join(ch for ch in name if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return cleaned[:500] or "berkas"
+
+
+def _file_details(stored: StoredFile) -> dict[str, object]:
+    return {
+        "path": stored.path,
+        "area": stored.area,
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "name": _printable_name(stored.original_name),
+    }
+
+
+def _file_view(row: RecordFileRow) -> FileView:
+    return FileView(
+        id=row.id,
+        area=row.area,
+        path=row.path,
+        original_name=row.original_name,
+        mime_type=row.mime_type,
+        size=row.size,
+        sha256=row.sha256,
+        uploaded_by=row.uploaded_by,
+        created_at=row.created_at,
+    )
+
+
+def _audit_view(row: AuditRow) -> AuditEntry:
+    import json
+
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor_user_id=row.actor_user_id,
+        action=row.action,
+        record_id=row.record_id,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

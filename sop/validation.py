@@ -1,0 +1,136 @@
+"""Field rules for a record, shared by the service and the conversations that ask for them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sop.errors import InvalidInput
+from sop.model import (
+    PASAL17,
+    TEMPORARY_LETTERS,
+    DurationUnit,
+    ExemptionPeriod,
+    PeriodKind,
+    RecordFields,
+)
+
+TITLE_MIN, TITLE_MAX = 3, 200
+TEXT_MAX = 2000
+REASON_MAX = 500
+
+
+def clean_text(value: str) -> str:
+    """Collapse whitespace and drop control characters."""
+    value = "".join(ch for ch in value if ch in "\n\t" or ch.isprintable())
+    return re.sub(r"[ \t]+", " ", value).strip()
+
+
+def validate_title(value: str) -> str:
+    title = clean_text(value).replace("\n", " ")
+    if len(title) < TITLE_MIN:
+        raise InvalidInput(f"Judul terlalu pendek: minimal {TITLE_MIN} karakter.")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(
+            f"Judul terlalu panjang ({len(title)} karakter): maksimal {TITLE_MAX} karakter."
+        )
+    return title
+
+
+def validate_text(value: str, *, label: str, minimum: int = 3, maximum: int = TEXT_MAX) -> str:
+    text = clean_text(value)
+    if len(text) < minimum:
+        raise InvalidInput(f"{label} terlalu pendek: minimal {minimum} karakter.")
+    if len(text) > maximum:
+        raise InvalidInput(f"{label} terlalu panjang: maksimal {maximum} karakter.")
+    return text
+
+
+def validate_letters(letters: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    cleaned = tuple(sorted({letter.strip().lower() for letter in letters}))
+    unknown = [letter for letter in cleaned if letter not in PASAL17]
+    if unknown:
+        raise InvalidInput(f"Huruf Pasal 17 tidak dikenal: {', '.join(unknown)} (pilih a–j).")
+    return cleaned
+
+
+def validate_reason(value: str) -> str:
+    return validate_text(value, label="Alasan", minimum=3, maximum=REASON_MAX)
+
+
+_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(value: str) -> date:
+    """Accept ``31-12-2027``, ``31/12/2027`` or ``2027-12-31``."""
+    match = _DATE.match(value)
+    try:
+        if match:
+            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        match = _ISO.match(value)
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError as exc:
+        raise InvalidInput("Tanggal tidak ada di kalender. Contoh: 31-12-2027.") from exc
+    raise InvalidInput("Format tanggal tidak dikenali. Tulis seperti 31-12-2027.")
+
+
+_DURATION = re.compile(r"^\s*(\d{1,3})\s*(hari|bulan|tahun)\s*$", re.IGNORECASE)
+
+
+def parse_period_duration(value: str) -> tuple[int, DurationUnit]:
+    """Accept ``5 tahun``, ``6 bulan`` or ``30 hari``."""
+    match = _DURATION.match(value)
+    if not match:
+        raise InvalidInput("Tulis jangka waktu seperti: 5 tahun, 6 bulan, atau 30 hari.")
+    amount = int(match.group(1))
+    if amount < 1:
+        raise InvalidInput("Jangka waktu harus lebih dari nol.")
+    unit = DurationUnit(match.group(2).lower())
+    if unit is DurationUnit.YEARS and amount > 100:
+        raise InvalidInput("Jangka waktu paling lama 100 tahun.")
+    return amount, unit
+
+
+def validate_period(period: ExemptionPeriod, letters: tuple[str, ...], today: date) -> None:
+    """Pasal 20: letters a–f need a period; a date must lie in the future."""
+    if period.kind is PeriodKind.UNTIL_DATE:
+        if period.until is None:
+            raise InvalidInput("Tanggal berakhirnya pengecualian belum diisi.")
+        if period.until <= today:
+            raise InvalidInput("Tanggal berakhirnya pengecualian harus setelah hari ini.")
+    elif period.kind is PeriodKind.DURATION:
+        if period.amount is None or period.unit is None or period.amount < 1:
+            raise InvalidInput("Jangka waktu pengecualian belum diisi.")
+    elif period.kind is PeriodKind.CONDITION:
+        if not period.condition or len(period.condition.strip()) < 3:
+            raise InvalidInput("Kondisi berakhirnya pengecualian belum diisi.")
+    elif period.kind is PeriodKind.PERMANENT and letters and set(letters) <= TEMPORARY_LETTERS:
+        raise InvalidInput(
+            "Pengecualian berdasarkan Pasal 17 huruf a–f tidak bersifat permanen (Pasal 20 "
+            "UU 14/2008): pilih tanggal, jangka waktu, atau kondisi."
+        )
+
+
+def validate_fields(fields: RecordFields, today: date) -> RecordFields:
+    """Check every field the law asks for; return the cleaned fields."""
+    letters = validate_letters(fields.pasal17)
+    other = clean_text(fields.other_legal_basis) if fields.other_legal_basis else None
+    if not letters and not other:
+        raise InvalidInput("Pilih minimal satu huruf Pasal 17 atau isi dasar hukum lain.")
+    validate_period(fields.period, letters, today)
+    if fields.classified_date > today:
+        raise InvalidInput("Tanggal penetapan tidak boleh di masa depan.")
+    return RecordFields(
+        title=validate_title(fields.title),
+        division_id=fields.division_id,
+        description=validate_text(fields.description, label="Uraian"),
+        pasal17=letters,
+        other_legal_basis=other,
+        consequence=validate_text(fields.consequence, label="Uji konsekuensi", maximum=1000),
+        period=fields.period,
+        classified_by=validate_text(fields.classified_by, label="Nama pejabat", maximum=200),
+        classified_place=validate_text(fields.classified_place, label="Tempat", maximum=200),
+        classified_date=fields.classified_date,
+    )

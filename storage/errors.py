@@ -1,0 +1,66 @@
+"""Exceptions raised by the document storage.
+
+Every exception carries a ``message`` in plain English that a handler may show
+(or translate) for the user; the extra attributes are for logs and callers.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class of every error raised by :mod:`storage`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FileTooLarge(StorageError):
+    """The streamed document exceeded the configured size limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The file is larger than the allowed maximum of {_human_size(limit)}.")
+        self.limit = limit
+
+
+class EmptyFile(StorageError):
+    """The document has no content (0 bytes)."""
+
+    def __init__(self) -> None:
+        super().__init__("The file is empty.")
+
+
+class ChecksumMismatch(StorageError):
+    """A SHA-256 checksum did not match the expected value."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"The file's SHA-256 checksum {actual} does not match the expected {expected}."
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class StoredFileMissing(StorageError):
+    """A stored file that should exist does not."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The stored file {path!r} does not exist.")
+        self.path = path
+
+
+class UnsafePath(StorageError):
+    """A relative path is absolute, escapes the storage root, or is otherwise malformed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"The path {path!r} is not allowed: {reason}.")
+        self.path = path
+        self.reason = reason
+
+
+def _human_size(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
