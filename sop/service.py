@@ -506,14 +506,14 @@ class PpidService:
             open_states = [State.DRAFT, State.SUBMITTED, State.REGISTERED]
             for row in await repo.records_in_states(open_states):
                 view = await self._view(repo, row)
-                if view.current_run is None or not self._may_act(actor, view):
+                if view.current_run is None or not self.may_act(actor, view):
                     continue
                 run = view.current_run
                 tasks.append(Task(view, run.step, run.due_at, now > run.due_at))
             tasks.sort(key=lambda task: task.due_at)
             return tasks
 
-    def _may_act(self, actor: Actor, record: RecordView) -> bool:
+    def may_act(self, actor: Actor, record: RecordView) -> bool:
         """Whether ``actor`` is one of the people the due step waits on."""
         step = record.due_step
         if step is None or not actor.has(STEP_ROLES[step]):
@@ -553,7 +553,7 @@ class PpidService:
                 candidate = await self._actor(repo, creator)
                 if candidate.has(Role.PETUGAS_PPID):
                     actors.insert(0, candidate)
-        return tuple(a for a in actors if self._may_act(a, record))
+        return tuple(a for a in actors if self.may_act(a, record))
 
     async def _involved(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
         """Everyone who completed a step of the record, and its creator."""

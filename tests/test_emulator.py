@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Awaitable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -121,6 +123,31 @@ async def app(emulator: BotApiEmulator, errors: list[Exception]) -> AsyncIterato
         yield application
 
 
+# -- helpers ---------------------------------------------------------------------------------
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait for something outside the emulator (e.g. the bot's error handler) to happen."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")
+
+
+async def refusal(
+    emulator: BotApiEmulator, error: type[TelegramError], request: Awaitable[object]
+) -> str:
+    """Check PTB raises ``error`` for ``request``; return the emulator's exact description.
+
+    (PTB rewrites descriptions: it drops "Bad Request: " and capitalizes the rest.)"""
+    with pytest.raises(error):
+        await request
+    description = emulator.failed_calls()[-1].description
+    assert description is not None
+    return description
+
+
 # -- round trips through the running bot -----------------------------------------------------
 
 
@@ -191,7 +218,7 @@ async def test_callback_data_over_64_bytes_fails_in_the_bot(
     dave = emulator.user(1004, "Dave")
     await dave.send_command("oversized")
 
-    await emulator._wait_until(lambda: errors, timeout=10)
+    await eventually(lambda: bool(errors))
     assert len(errors) == 1 and isinstance(errors[0], BadRequest)
     assert errors[0].message == "Button_data_invalid"  # PTB capitalises the description
     assert emulator.failed_calls()[-1].description == "Bad Request: BUTTON_DATA_INVALID"
@@ -199,19 +226,6 @@ async def test_callback_data_over_64_bytes_fails_in_the_bot(
 
 
 # -- error answers, straight from the bot's API methods --------------------------------------
-
-
-async def refusal(
-    emulator: BotApiEmulator, error: type[TelegramError], request: Awaitable[object]
-) -> str:
-    """Check PTB raises ``error`` for ``request``; return the emulator's exact description.
-
-    (PTB rewrites descriptions: it drops "Bad Request: " and capitalizes the rest.)"""
-    with pytest.raises(error):
-        await request
-    description = emulator.failed_calls()[-1].description
-    assert description is not None
-    return description
 
 
 async def test_message_not_modified(emulator: BotApiEmulator, app: App) -> None:
@@ -367,17 +381,14 @@ async def test_http_surface(emulator: BotApiEmulator) -> None:
 
 
 async def test_wrong_token_is_invalid_token_for_ptb(emulator: BotApiEmulator) -> None:
-    bot = Bot("999:not-the-token", base_url=emulator.base_url)
     with pytest.raises(InvalidToken):
-        await bot.get_me()
+        async with Bot("999:not-the-token", base_url=emulator.base_url):
+            pass  # initialize() calls getMe, which Telegram refuses
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(
     emulator: BotApiEmulator,
 ) -> None:
-    import asyncio
-    import time
-
     mia = emulator.user(1013, "Mia")
     url = f"{emulator.base_url}{emulator.token}/getUpdates"
     async with aiohttp.ClientSession() as http:

@@ -390,6 +390,8 @@ class BotApiEmulator(BotApiMethods):
             kind = "message"
         if isinstance(chat, FakeUser):
             chat.started = True
+            if chat.blocked:  # writing to a blocked bot means restarting it in the client
+                self.unblock(chat.id)
         if not (isinstance(chat, FakeGroup) and not chat.bot_sees(message, self.bot_username)):
             self._enqueue(kind, message)
         self._notify()

@@ -1,0 +1,71 @@
+"""The composition root: builds the Application from settings and wires every component."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+
+from bot.commands import publish_default, publish_for
+from bot.context import BotData, PpidContext
+from bot.persistence import DatabasePersistence
+from bot.runtime import Runtime
+from db.session import create_sessionmaker
+from handlers import access, errors, records, start
+
+log = logging.getLogger(__name__)
+
+GUARD_GROUP = -1
+
+
+def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, Any]:
+    """An Application for ``runtime``; nothing talks to Telegram until it is started."""
+    settings = runtime.settings
+    token = settings.require_token()
+    bot_data = BotData()
+    bot_data.runtime = runtime
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=PpidContext, bot_data=lambda: bot_data))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))
+        .post_init(_post_init)
+        .concurrent_updates(False)
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    if settings.telegram_local_mode:
+        builder = builder.local_mode(True)
+    application = builder.build()
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, access.guard), group=GUARD_GROUP)
+    start.register(application)
+    records.register(application)
+    start.register_fallbacks(application)
+    application.add_error_handler(errors.on_error)
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Publish the command menus once the bot is known to Telegram."""
+    runtime: Runtime = application.bot_data.runtime
+    await publish_default(application.bot)
+    for actor in await runtime.service.people():
+        await publish_for(application.bot, actor)
+    me = application.bot
+    log.info("ppidbot started as @%s", me.username)

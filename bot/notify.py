@@ -1,0 +1,97 @@
+"""Telling people that a record waits on them, was returned, or is stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, TelegramError
+
+from bot import texts
+from bot.texts import notices, records
+from handlers.callback_data import OpenRecord
+from sop.model import Actor, RecordView, State
+from sop.service import Outcome
+
+log = logging.getLogger(__name__)
+
+
+def open_button(record: RecordView) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    records.BUTTON_OPEN.format(number=record.number),
+                    callback_data=OpenRecord(record.id).pack(),
+                )
+            ]
+        ]
+    )
+
+
+async def send_safely(
+    bot: Bot, recipients: Iterable[Actor], text: str, markup: InlineKeyboardMarkup | None
+) -> list[int]:
+    """Send to each recipient; one blocked or failing chat never stops the others.
+
+    Returns the Telegram ids that received the message.
+    """
+    delivered = []
+    for actor in recipients:
+        try:
+            await bot.send_message(actor.telegram_id, text, reply_markup=markup)
+            delivered.append(actor.telegram_id)
+        except Forbidden:
+            log.warning("user %s has blocked the bot; notice not delivered", actor.telegram_id)
+        except TelegramError:
+            log.exception("could not notify user %s", actor.telegram_id)
+    return delivered
+
+
+def next_step_text(record: RecordView) -> str:
+    run = record.current_run
+    assert run is not None
+    return notices.NEXT_STEP.format(
+        number=texts.h(record.number),
+        title=texts.h(record.fields.title),
+        step=texts.STEP_NAMES[run.step],
+        due=texts.wib(run.due_at),
+    )
+
+
+async def announce(bot: Bot, outcome: Outcome, actor: Actor) -> None:
+    """Tell the right people what ``actor``'s action means for them."""
+    record = outcome.record
+    others = [a for a in outcome.notify if a.user_id != actor.user_id]
+    if record.state is State.STORED:
+        text = notices.STORED.format(
+            number=texts.h(record.number),
+            title=texts.h(record.fields.title),
+            who=texts.h(actor.full_name),
+        )
+        await send_safely(bot, others, text, open_button(record))
+        return
+    run = record.current_run
+    if run is None:
+        return
+    if record.return_reason and run.attempt > 1 and _was_returned(record):
+        text = notices.RETURNED.format(
+            number=texts.h(record.number),
+            step=texts.STEP_NAMES[run.step],
+            who=texts.h(actor.full_name),
+            reason=texts.h(record.return_reason),
+            due=texts.wib(run.due_at),
+        )
+    else:
+        text = next_step_text(record)
+    await send_safely(bot, others, text, open_button(record))
+
+
+def _was_returned(record: RecordView) -> bool:
+    """Whether the latest finished run was a return (rather than a completion)."""
+    finished = [r for r in record.runs if r.completed_at is not None]
+    return bool(finished) and finished[-1].outcome == "returned"
+
+
+__all__ = ["announce", "next_step_text", "open_button", "send_safely"]

@@ -1,0 +1,48 @@
+"""The running parts, built once from settings: engine, storage, clock and the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from db.migrate import upgrade
+from db.session import create_engine, create_sessionmaker
+from sop.clock import Clock, SystemClock
+from sop.service import PpidService
+from storage import DocumentStorage
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    storage: DocumentStorage
+    clock: Clock
+    service: PpidService
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    ) -> Runtime:
+        """Connect, bring the schema up to date, and prepare storage."""
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        storage = DocumentStorage(settings.storage_dir, max_size=settings.max_file_size)
+        await storage.cleanup_temp()
+        clock = clock or SystemClock()
+        service = PpidService(
+            create_sessionmaker(engine),
+            storage,
+            clock=clock,
+            step_deadline=settings.step_deadline,
+            timezone=settings.tz,
+        )
+        if settings.admin_telegram_ids:
+            await service.ensure_admins(settings.admin_telegram_ids)
+        return cls(settings, engine, storage, clock, service)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,54 @@
+"""The access guard: runs before every handler. Nobody without a role gets anything."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot import texts
+from bot.context import PpidContext
+
+log = logging.getLogger(__name__)
+
+
+def _is_start(update: Update) -> bool:
+    message = update.message
+    return bool(message and message.text and message.text.split()[0].split("@")[0] == "/start")
+
+
+async def guard(update: Update, context: PpidContext) -> None:
+    """Resolve the person behind the update; refuse strangers and group chats politely."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await _refuse(update, texts.PRIVATE_ONLY, only_commands=True)
+        raise ApplicationHandlerStop
+    actor = await context.service.actor_by_telegram(user.id)
+    context.set_actor(actor)
+    if actor is not None or _is_start(update):
+        return  # /start handles invitations for people not yet registered
+    log.warning(
+        "refused update %s from unregistered Telegram user %s (%s)",
+        update.update_id,
+        user.id,
+        "callback" if update.callback_query else "message",
+    )
+    await _refuse(update, texts.NOT_REGISTERED)
+    raise ApplicationHandlerStop
+
+
+async def _refuse(update: Update, text: str, *, only_commands: bool = False) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+        return
+    message = update.effective_message
+    if message is None:
+        return
+    if only_commands and not (message.text or "").startswith("/"):
+        return
+    await message.reply_text(text)

@@ -1,0 +1,105 @@
+"""/start (with an invitation code), /bantuan, and what falls through every conversation."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.commands import publish_for
+from bot.context import PpidContext
+from bot.texts import start as t
+from sop.errors import SopError
+from sop.model import Actor, Role
+
+
+def _role_list(actor: Actor) -> str:
+    return ", ".join(texts.ROLE_NAMES[role] for role in Role if actor.has(role))
+
+
+async def start(update: Update, context: PpidContext) -> None:
+    """/start [code]: register through an invitation link, or greet a registered person."""
+    message, user = update.message, update.effective_user
+    assert message is not None and user is not None
+    service = context.service
+    code = context.args[0] if context.args else None
+    if code:
+        try:
+            actor, role = await service.redeem_invitation(
+                code, user.id, user.full_name, user.username
+            )
+        except SopError as exc:
+            await message.reply_text(exc.message)
+            return
+        context.set_actor(actor)
+        division = ""
+        if actor.division_id is not None:
+            names = {d.id: d.name for d in await service.divisions(include_inactive=True)}
+            division = f" ({texts.h(names.get(actor.division_id, ''))})"
+        await message.reply_text(
+            t.REGISTERED.format(role=texts.ROLE_NAMES[role], division=division)
+        )
+        await publish_for(context.bot, actor)
+        return
+    actor = context.maybe_actor
+    if actor is None:
+        await message.reply_text(texts.NOT_REGISTERED)
+        return
+    await service.touch_user(user.id, user.full_name, user.username)
+    await message.reply_text(
+        t.WELCOME.format(name=texts.h(user.full_name), roles=_role_list(actor))
+    )
+    await publish_for(context.bot, actor)
+
+
+async def bantuan(update: Update, context: PpidContext) -> None:
+    """/bantuan: what this person can do, per role."""
+    assert update.message is not None
+    actor = context.actor
+    parts = [t.HELP_INTRO]
+    parts.extend(t.HELP_ROLE[role] for role in Role if actor.has(role))
+    parts.append(t.HELP_COMMON)
+    await update.message.reply_text("\n\n".join(parts))
+
+
+async def batal(update: Update, context: PpidContext) -> None:
+    """/batal outside any conversation: nothing to cancel."""
+    assert update.message is not None
+    await update.message.reply_text(texts.NOTHING_TO_CANCEL)
+
+
+async def unknown_command(update: Update, context: PpidContext) -> None:
+    """A command nobody handles."""
+    assert update.message is not None
+    await update.message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def unexpected(update: Update, context: PpidContext) -> None:
+    """Text or a file that no conversation is waiting for."""
+    assert update.message is not None
+    await update.message.reply_text(texts.NOT_UNDERSTOOD)
+
+
+async def stale_button(update: Update, context: PpidContext) -> None:
+    """A button whose data no handler recognises (old, forged, or from a finished flow)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler(["bantuan", "help"], bantuan))
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Added last to group 0: they see only what no conversation or command took."""
+    application.add_handler(CommandHandler("batal", batal))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, unexpected))
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,103 @@
+"""Runs the real ppidbot (``bot.cli.serve``) against the Bot API emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from bot.cli import serve
+from bot.config import Settings
+from bot.runtime import Runtime
+from sop.clock import Clock
+from sop.model import Actor, Role
+from tests.emulator import BotApiEmulator, FakeUser
+
+ADMIN_ID = 900
+
+
+class BotHarness:
+    """Start, stop and restart the bot; reach its database through a second runtime."""
+
+    def __init__(
+        self, emulator: BotApiEmulator, workdir: Path, clock: Clock, **overrides: Any
+    ) -> None:
+        self.emulator = emulator
+        self.clock = clock
+        values: dict[str, Any] = {
+            "telegram_bot_token": emulator.token,
+            "telegram_base_url": emulator.base_url,
+            "telegram_base_file_url": emulator.base_file_url,
+            "database_url": f"sqlite+aiosqlite:///{workdir / 'ppidbot.sqlite3'}",
+            "storage_dir": workdir / "storage",
+            "admin_telegram_ids": [ADMIN_ID],
+            "max_file_size": 2 * 1024 * 1024,
+        }
+        values.update(overrides)
+        self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._runtime: Runtime | None = None
+
+    async def start(self) -> None:
+        polls_before = len(self.emulator.calls_to("getUpdates"))
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(
+            serve(
+                self.settings,
+                stop=self._stop,
+                clock=self.clock,
+                handle_signals=False,
+                poll_timeout=1,
+            )
+        )
+        for _ in range(500):
+            if self._task.done():
+                self._task.result()  # raises what made the start fail
+            if len(self.emulator.calls_to("getUpdates")) > polls_before:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the bot did not start polling within 5 seconds")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        await asyncio.wait_for(self._task, timeout=15)
+        self._task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = await Runtime.open(self.settings, clock=self.clock)
+        return self._runtime
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.stop()
+        if self._runtime is not None:
+            await self._runtime.close()
+
+    async def person(
+        self,
+        telegram_id: int,
+        name: str,
+        *roles: Role,
+        division_id: int | None = None,
+    ) -> tuple[FakeUser, Actor]:
+        """A registered person (as the CLI would add them) and their phone."""
+        runtime = await self.runtime()
+        actor: Actor | None = None
+        for role in roles:
+            actor = await runtime.service.add_person(
+                telegram_id,
+                name,
+                role,
+                division_id=division_id if role is Role.PETUGAS_PPID else None,
+            )
+        assert actor is not None
+        return self.emulator.user(telegram_id, name), actor
