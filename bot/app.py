@@ -20,7 +20,7 @@ from bot.context import BotData, PpidContext
 from bot.persistence import DatabasePersistence
 from bot.runtime import Runtime
 from db.session import create_sessionmaker
-from handlers import access, errors, records, start
+from handlers import access, admin, errors, new_record, records, start, steps
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, access.guard), group=GUARD_GROUP)
     start.register(application)
+    new_record.register(application)
+    steps.register(application)
+    admin.register(application)
     records.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(errors.on_error)

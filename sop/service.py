@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -72,6 +72,9 @@ PROVISIONAL_PREFIX = "BRK-"
 REGISTER_PREFIX = "DIK"
 
 
+Listener = Callable[[RecordView], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an action changed, and who should hear about it."""
@@ -109,6 +112,19 @@ class PpidService:
         self.step_deadline = step_deadline
         self.calendar: Calendar = calendar or WallClockCalendar()
         self.tz = timezone or ZoneInfo("Asia/Jakarta")
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` after every committed change of a record's step (a new draft,
+        a step done, a return, a cancellation): the scheduler derives its jobs from it."""
+        self._listeners.append(listener)
+
+    async def _emit(self, record: RecordView) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(record)
+            except Exception:  # a listener never undoes a committed step
+                log.exception("listener failed for record %s", record.id)
 
     # -- plumbing ----------------------------------------------------------------------
     @asynccontextmanager
@@ -595,7 +611,9 @@ class PpidService:
                 record_id=row.id,
                 details={"title": fields.title, "division": fields.division_id},
             )
-            return await self._view(repo, row)
+            draft = await self._view(repo, row)
+        await self._emit(draft)
+        return draft
 
     def _check_editor(self, actor: Actor, row: RecordRow) -> None:
         """Who may change a record's content: its division's Petugas PPID during step 1,
@@ -765,7 +783,9 @@ class PpidService:
             if not await repo.files_of(record_id, area=Area.DIVISION):
                 raise InvalidInput("Lampirkan minimal satu softcopy dokumen terlebih dahulu.")
             validate_fields(view.fields, self.today())
-            return await self._advance(repo, actor, view, Step.PRODUCE, {"verified": True})
+            outcome = await self._advance(repo, actor, view, Step.PRODUCE, {"verified": True})
+        await self._emit(outcome.record)
+        return outcome
 
     # -- step 2: Petugas Dokumentasi ---------------------------------------------------
     async def complete_handover(
@@ -777,7 +797,9 @@ class PpidService:
             row = await self._load(repo, actor, record_id, lock=True)
             view = await self._view(repo, row)
             self._check_step(actor, view, Step.HANDOVER, expected_version)
-            return await self._advance(repo, actor, view, Step.HANDOVER, {})
+            outcome = await self._advance(repo, actor, view, Step.HANDOVER, {})
+        await self._emit(outcome.record)
+        return outcome
 
     # -- step 3: Pejabat PPID ----------------------------------------------------------
     async def complete_receive(
@@ -840,7 +862,7 @@ class PpidService:
                     )
                 year = now.astimezone(self.tz).year
                 number = register_number(year, await repo.next_register_number(year))
-                return await self._advance(
+                outcome = await self._advance(
                     repo,
                     actor,
                     view,
@@ -852,6 +874,8 @@ class PpidService:
             for _, stored in copies:
                 await self.storage.delete(stored.path)
             raise
+        await self._emit(outcome.record)
+        return outcome
 
     # -- returns and cancellation ------------------------------------------------------
     async def return_record(
@@ -911,7 +935,9 @@ class PpidService:
                 details={"from_step": int(current), "to_step": int(to_step), "reason": reason},
             )
             fresh = await self._view(repo, await self._load(repo, actor, record_id, lock=True))
-            return Outcome(fresh, await self._responsible(repo, fresh))
+            outcome = Outcome(fresh, await self._responsible(repo, fresh))
+        await self._emit(outcome.record)
+        return outcome
 
     async def cancel_draft(self, actor: Actor, record_id: int, reason: str) -> RecordView:
         """Withdraw a draft that was never submitted; its files stay stored."""
@@ -942,7 +968,9 @@ class PpidService:
                 record_id=record_id,
                 details={"reason": reason},
             )
-            return await self._view(repo, await self._load(repo, actor, record_id, lock=True))
+            cancelled = await self._view(repo, await self._load(repo, actor, record_id, lock=True))
+        await self._emit(cancelled)
+        return cancelled
 
     # -- the state machine's guard and move --------------------------------------------
     def _four_eyes_problem(self, actor: Actor, record: RecordView) -> str | None:

@@ -608,3 +608,26 @@ async def test_hostile_file_names_are_kept_safely(service: PpidService, office: 
     )
     assert file.original_name == "../ab.pdf"
     assert "/" not in file.path.rsplit("/", 1)[1] and "\x00" not in file.path
+
+
+async def test_listeners_hear_each_committed_change(service: PpidService, office: Office) -> None:
+    heard: list[tuple[int, State]] = []
+
+    async def listener(record: object) -> None:
+        heard.append((record.id, record.state))  # type: ignore[attr-defined]
+
+    async def broken(record: object) -> None:
+        raise RuntimeError("a failing listener must not undo the step")
+
+    service.subscribe(broken)
+    service.subscribe(listener)
+    record_id = await at_state(service, office, State.STORED)
+    assert heard == [
+        (record_id, State.DRAFT),
+        (record_id, State.SUBMITTED),
+        (record_id, State.REGISTERED),
+        (record_id, State.STORED),
+    ]
+    with pytest.raises(StaleAction):
+        await service.complete_receive(office.pejabat, record_id)
+    assert len(heard) == 4  # a refused action is not a change
