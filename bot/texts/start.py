@@ -17,7 +17,7 @@ REGISTERED = (
 
 HELP_INTRO = (
     "<b>Bantuan ppidbot</b>\n"
-    "SOP 25/2021: setiap langkah memiliki standar waktu 1 jam. Semua waktu dalam WIB.\n"
+    "SOP 25/2021: setiap langkah memiliki standar waktu 1 jam. Semua waktu dalam WIB."
 )
 HELP_COMMON = (
     "/tugas — yang menunggu Anda, dengan batas waktunya\n"

@@ -106,7 +106,7 @@ class BotApiEmulator(BotApiMethods):
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         app = web.Application(client_max_size=MAX_UPLOAD_SIZE + 8 * 1024 * 1024)
@@ -115,7 +115,7 @@ class BotApiEmulator(BotApiMethods):
         self._closing = False
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
