@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden, TelegramError
 
 from bot import texts
 from bot.texts import notices, records
+from bot.texts import steps as step_texts
 from handlers.callback_data import OpenRecord
+from sop.errors import SopError
 from sop.model import Actor, RecordView, State
-from sop.service import Outcome
+from sop.service import Outcome, PpidService
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +63,20 @@ def next_step_text(record: RecordView) -> str:
     )
 
 
-async def announce(bot: Bot, outcome: Outcome, actor: Actor) -> None:
-    """Tell the right people what ``actor``'s action means for them."""
+async def announce(
+    bot: Bot, outcome: Outcome, actor: Actor, *, service: PpidService | None = None
+) -> None:
+    """Tell the right people what ``actor``'s action means for them.
+
+    With ``service``, a hand-over (step 2 done) reaches each Pejabat PPID as the full
+    package: the summary with the accept/return buttons, then the softcopies.
+    """
     record = outcome.record
     others = [a for a in outcome.notify if a.user_id != actor.user_id]
+    if record.state is State.REGISTERED and service is not None:
+        for recipient in others:
+            await _send_for_receipt(bot, service, record, recipient, actor)
+        return
     if record.state is State.STORED:
         text = notices.STORED.format(
             number=texts.h(record.number),
@@ -86,6 +99,38 @@ async def announce(bot: Bot, outcome: Outcome, actor: Actor) -> None:
     else:
         text = next_step_text(record)
     await send_safely(bot, others, text, open_button(record))
+
+
+async def _send_for_receipt(
+    bot: Bot, service: PpidService, record: RecordView, recipient: Actor, actor: Actor
+) -> None:
+    """One Pejabat PPID's step-3 notice: the card with buttons, then each softcopy."""
+    from handlers.records import record_keyboard  # handlers import this module
+
+    text = step_texts.receive_notice(record, actor.full_name, service.tz)
+    markup = record_keyboard(service, recipient, record)
+    if not await send_safely(bot, [recipient], text, markup):
+        return
+    for file in step_texts.division_files(record):
+        try:
+            # Read as the recipient: the audit log shows who received which softcopy.
+            view, chunks = await service.read_file(recipient, file.id)
+            data = b"".join([chunk async for chunk in chunks])
+            await bot.send_document(
+                recipient.telegram_id,
+                InputFile(data, filename=view.original_name[:200] or "berkas"),
+                caption=step_texts.file_caption(record, view),
+            )
+        except (SopError, StorageError, TelegramError, OSError):
+            log.exception("could not send file %s to user %s", file.id, recipient.telegram_id)
+            await send_safely(
+                bot,
+                [recipient],
+                step_texts.FILE_NOT_SENT.format(
+                    name=texts.h(file.original_name[:200]), number=texts.h(record.number)
+                ),
+                None,
+            )
 
 
 def _was_returned(record: RecordView) -> bool:

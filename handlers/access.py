@@ -28,6 +28,12 @@ async def guard(update: Update, context: PpidContext) -> None:
     if chat is not None and chat.type != ChatType.PRIVATE:
         await _refuse(update, texts.PRIVATE_ONLY, only_commands=True)
         raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and not query.data:
+        # PTB hands a query without data to every button handler, whatever its pattern;
+        # no button of ours is empty, so it is stale or forged.
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        raise ApplicationHandlerStop
     actor = await context.service.actor_by_telegram(user.id)
     context.set_actor(actor)
     if actor is not None or _is_start(update):

@@ -1,7 +1,1120 @@
-"""Being written."""
+"""Step 1 for the Petugas PPID: ``/baru`` walks through a record, stores its softcopies in
+the division's storage and completes the step once the officer confirms the SOP's
+requirement "data sudah diperbarui dan terverifikasi".
 
-from telegram.ext import Application
+The "Perbaiki" button of a draft (returned to step 1, or left unfinished) enters the same
+conversation at the files: add or detach softcopies, correct the data, confirm again.
+
+The answers given before the draft exists live in ``user_data`` (JSON only, persisted);
+from the moment the draft is created the database holds everything and ``user_data`` keeps
+only its id. Every softcopy is streamed from Telegram into storage and attached as it
+arrives, so nothing sent is lost, whatever happens to the conversation afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+import aiofiles
+import httpx
+import img2pdf
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import PpidContext
+from bot.notify import announce
+from bot.texts import h, period_text, tanggal
+from bot.texts import new_record as t
+from handlers.callback_data import CallbackData, RecordAction
+from sop.errors import FileRejected, InvalidInput, SopError
+from sop.model import (
+    PASAL17,
+    DurationUnit,
+    ExemptionPeriod,
+    PeriodKind,
+    RecordFields,
+    RecordView,
+    Role,
+    State,
+)
+from sop.validation import (
+    parse_date,
+    parse_period_duration,
+    validate_period,
+    validate_text,
+    validate_title,
+)
+
+log = logging.getLogger(__name__)
+
+KEY = "baru"  # this conversation's part of user_data
+CHUNK_SIZE = 256 * 1024
+
+#: What a softcopy may be: its extension, and the MIME type it is stored with.
+ACCEPTED = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+_EXTENSION_OF = {mime: ext for ext, mime in reversed(ACCEPTED.items())}
+
+PERIOD_KINDS = [
+    PeriodKind.UNTIL_DATE,
+    PeriodKind.DURATION,
+    PeriodKind.CONDITION,
+    PeriodKind.PERMANENT,
+]
+LETTERS = list(PASAL17)
+
+
+class Stage(IntEnum):
+    """Where the conversation waits. Persisted as numbers: never renumber."""
+
+    TITLE = 1
+    DIVISION = 2
+    DESCRIPTION = 3
+    PASAL = 4
+    OTHER_BASIS = 5
+    CONSEQUENCE = 6
+    PERIOD_KIND = 7
+    PERIOD_VALUE = 8
+    CLASSIFIED_BY = 9
+    CLASSIFIED_AT = 10
+    FILES = 11
+    COMBINE = 12
+    CONFIRM = 13
+    EDIT_MENU = 14
+
+
+#: The questions of a new record, in order (sub-questions are reached from their parent).
+ORDER = [
+    Stage.TITLE,
+    Stage.DIVISION,
+    Stage.DESCRIPTION,
+    Stage.PASAL,
+    Stage.CONSEQUENCE,
+    Stage.PERIOD_KIND,
+    Stage.CLASSIFIED_BY,
+    Stage.CLASSIFIED_AT,
+]
+
+#: What can be corrected on a draft: key, first question, the fields it changes.
+EDITABLE: list[tuple[str, Stage, tuple[str, ...]]] = [
+    ("title", Stage.TITLE, ("title",)),
+    ("description", Stage.DESCRIPTION, ("description",)),
+    ("basis", Stage.PASAL, ("pasal17", "other_legal_basis")),
+    ("consequence", Stage.CONSEQUENCE, ("consequence",)),
+    ("period", Stage.PERIOD_KIND, ("period",)),
+    ("classified", Stage.CLASSIFIED_BY, ("classified_by", "classified_place", "classified_date")),
+]
+
+
+@dataclass(frozen=True)
+class NewRecordChoice(CallbackData):
+    """A button of the /baru conversation; it only acts in the question that showed it."""
+
+    prefix: ClassVar[str] = "baru"
+    choice: str
+    value: int = 0
+
+
+def _button(text: str, choice: str, value: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=NewRecordChoice(choice, value).pack())
+
+
+def _on(*choices: str) -> str:
+    """The pattern of this family's buttons with one of ``choices``."""
+    return rf"^{NewRecordChoice.prefix}:({'|'.join(choices)}):\d{{1,12}}$"
+
+
+REDO_PATTERN = r"^act:redo:\d{1,12}:\d{1,12}$"
+
+
+# -- the conversation's data (JSON only) -------------------------------------------------
+def _data(context: PpidContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(KEY, {})
+
+
+def _fields(context: PpidContext) -> dict[str, Any]:
+    return _data(context).setdefault("fields", {})
+
+
+def _to_json(fields: RecordFields) -> dict[str, Any]:
+    period = fields.period
+    return {
+        "title": fields.title,
+        "division_id": fields.division_id,
+        "description": fields.description,
+        "pasal17": list(fields.pasal17),
+        "other_legal_basis": fields.other_legal_basis,
+        "consequence": fields.consequence,
+        "period": _period_json(period),
+        "classified_by": fields.classified_by,
+        "classified_place": fields.classified_place,
+        "classified_date": fields.classified_date.isoformat(),
+    }
+
+
+def _period_json(period: ExemptionPeriod) -> dict[str, Any]:
+    return {
+        "kind": period.kind.value,
+        "until": period.until.isoformat() if period.until else None,
+        "amount": period.amount,
+        "unit": period.unit.value if period.unit else None,
+        "condition": period.condition,
+    }
+
+
+def _period_of(data: dict[str, Any]) -> ExemptionPeriod:
+    return ExemptionPeriod(
+        kind=PeriodKind(data["kind"]),
+        until=date.fromisoformat(data["until"]) if data.get("until") else None,
+        amount=data.get("amount"),
+        unit=DurationUnit(data["unit"]) if data.get("unit") else None,
+        condition=data.get("condition"),
+    )
+
+
+def _from_json(data: dict[str, Any]) -> RecordFields:
+    return RecordFields(
+        title=data["title"],
+        division_id=int(data["division_id"]),
+        description=data["description"],
+        pasal17=tuple(data.get("pasal17") or ()),
+        other_legal_basis=data.get("other_legal_basis"),
+        consequence=data["consequence"],
+        period=_period_of(data["period"]),
+        classified_by=data["classified_by"],
+        classified_place=data["classified_place"],
+        classified_date=date.fromisoformat(data["classified_date"]),
+    )
+
+
+def _letters(context: PpidContext) -> tuple[str, ...]:
+    return tuple(_fields(context).get("pasal17") or ())
+
+
+def _editing(context: PpidContext) -> str | None:
+    return _data(context).get("editing")
+
+
+def _finish(context: PpidContext) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    return ConversationHandler.END
+
+
+# -- asking ------------------------------------------------------------------------------
+async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of the question asked in ``stage``."""
+    data, fields = _data(context), _fields(context)
+    service = context.service
+    rows: list[list[InlineKeyboardButton]] = []
+    editing = _editing(context) is not None
+    text = ""
+    if stage is Stage.TITLE:
+        if editing:
+            text = f"{t.ASK_TITLE}\n{t.current(fields['title'])}"
+        else:
+            text = f"{t.NEW_RECORD}\n{t.ASK_TITLE}\n\n{t.STOP_ANYTIME}"
+    elif stage is Stage.DIVISION:
+        divisions = await service.divisions()
+        preset = next((d for d in divisions if d.id == fields.get("division_id")), None)
+        if preset is not None and not data.get("pick_division"):
+            text = t.ASK_DIVISION.format(name=h(preset.name))
+            rows = [
+                [_button(t.BUTTON_DIVISION_OK, "div", preset.id)],
+                [_button(t.BUTTON_DIVISION_CHANGE, "div_change")],
+            ]
+        else:
+            text = t.PICK_DIVISION
+            rows = [[_button(d.name, "div", d.id)] for d in divisions]
+    elif stage is Stage.DESCRIPTION:
+        text = t.ASK_DESCRIPTION
+        if editing:
+            text += "\n" + t.current(fields["description"])
+    elif stage is Stage.PASAL:
+        letters = list(_letters(context))
+        other = fields.get("other_legal_basis")
+        text = t.pasal_question(letters, other)
+        buttons = [
+            _button(t.letter_button(letter, letter in letters), "letter", index)
+            for index, letter in enumerate(LETTERS)
+        ]
+        rows = [buttons[:5], buttons[5:]]
+        other_label = t.BUTTON_OTHER_BASIS_CHANGE if other else t.BUTTON_OTHER_BASIS
+        rows.append([_button(other_label, "other")])
+        rows.append([_button(t.BUTTON_NEXT, "pasal_next")])
+    elif stage is Stage.OTHER_BASIS:
+        text = t.ASK_OTHER_BASIS
+        if fields.get("other_legal_basis"):
+            text += "\n" + t.current(fields["other_legal_basis"])
+            rows = [[_button(t.BUTTON_NO_OTHER_BASIS, "no_other")]]
+    elif stage is Stage.CONSEQUENCE:
+        text = t.ASK_CONSEQUENCE
+        if editing:
+            text += "\n" + t.current(fields["consequence"])
+    elif stage is Stage.PERIOD_KIND:
+        text = t.ASK_PERIOD
+        if editing:
+            text += "\n" + t.period_now(_period_of(fields["period"]))
+        kinds = [
+            _button(t.BUTTON_PERIOD[kind], "period", index)
+            for index, kind in enumerate(PERIOD_KINDS)
+        ]
+        rows = [kinds[:2], kinds[2:]]
+    elif stage is Stage.PERIOD_VALUE:
+        text = t.ASK_PERIOD_VALUE[PeriodKind(data["period_kind"])]
+        rows = [[_button(t.BUTTON_PERIOD_BACK, "period_back")]]
+    elif stage is Stage.CLASSIFIED_BY:
+        text = t.ASK_CLASSIFIED_BY
+        if editing:
+            text += "\n" + t.current(fields["classified_by"])
+        rows = [[_button(t.me_button(context.actor.full_name), "me")]]
+    elif stage is Stage.CLASSIFIED_AT:
+        today = service.today()
+        text = t.ASK_CLASSIFIED_AT.format(example=t.classified_example(today))
+        if editing:
+            day = date.fromisoformat(fields["classified_date"])
+            text += "\n" + t.current(f"{fields['classified_place']}, {tanggal(day)}")
+        rows = [[_button(t.here_button(today), "here")]]
+    elif stage is Stage.FILES:
+        record = await service.record(context.actor, data["record_id"])
+        text = t.files_prompt(record, context.runtime.settings.max_file_size)
+        rows = _files_rows(record)
+    elif stage is Stage.COMBINE:
+        text = t.ASK_COMBINE.format(count=len(data.get("photos", [])))
+        rows = [[_button(t.BUTTON_COMBINE, "combine", 1)], [_button(t.BUTTON_SEPARATE, "combine")]]
+    elif stage is Stage.CONFIRM:
+        record = await service.record(context.actor, data["record_id"])
+        text = t.confirm_card(record)
+        rows = [
+            [
+                _button(t.BUTTON_VERIFIED, "verified", record.version),
+                _button(t.BUTTON_NOT_YET, "not_yet"),
+            ],
+            [_button(t.BUTTON_EDIT, "edit")],
+        ]
+    elif stage is Stage.EDIT_MENU:
+        text = t.ASK_EDIT
+        labels = [_button(t.EDIT_LABELS[key], "field", i) for i, (key, _, _) in enumerate(EDITABLE)]
+        rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
+        rows.append([_button(t.BUTTON_BACK, "back")])
+    if editing and stage in {
+        Stage.TITLE,
+        Stage.DESCRIPTION,
+        Stage.PASAL,
+        Stage.CONSEQUENCE,
+        Stage.PERIOD_KIND,
+        Stage.CLASSIFIED_BY,
+        Stage.CLASSIFIED_AT,
+    }:
+        rows.append([_button(t.BUTTON_KEEP, "keep")])
+    return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+def _files_rows(record: RecordView | None = None) -> list[list[InlineKeyboardButton]]:
+    """The files buttons: with the record also "Lepas" per softcopy and "Ubah data"."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if record is not None:
+        rows = [
+            [_button(t.detach_button(f.original_name), "detach", f.id)]
+            for f in t.division_files(record)
+        ]
+        rows.append([_button(t.BUTTON_EDIT, "edit")])
+    rows.append([_button(t.BUTTON_FILES_DONE, "files_done")])
+    return rows
+
+
+async def _ask(update: Update, context: PpidContext, stage: Stage, note: str | None = None) -> int:
+    """Ask the question of ``stage`` (after ``note``, if any) and wait there."""
+    _data(context)["stage"] = int(stage)
+    text, markup = await _question(context, stage)
+    if note:
+        text = f"{note}\n\n{text}"
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return int(stage)
+
+
+async def _nudge(update: Update, context: PpidContext, stage: Stage, text: str) -> int:
+    """Say what is wrong with an answer, with the question's buttons; the stage stays."""
+    markup: InlineKeyboardMarkup | None = None
+    if stage is Stage.FILES:
+        markup = InlineKeyboardMarkup(_files_rows())
+    elif stage in _BUTTON_STAGES:
+        _, markup = await _question(context, stage)
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    return int(stage)
+
+
+#: Questions whose buttons are worth repeating under a hint.
+_BUTTON_STAGES = {
+    Stage.DIVISION,
+    Stage.PASAL,
+    Stage.OTHER_BASIS,
+    Stage.PERIOD_KIND,
+    Stage.PERIOD_VALUE,
+    Stage.CLASSIFIED_BY,
+    Stage.CLASSIFIED_AT,
+    Stage.COMBINE,
+    Stage.CONFIRM,
+    Stage.EDIT_MENU,
+}
+
+
+async def _answered(update: Update, context: PpidContext, stage: Stage) -> int:
+    """Move on once ``stage`` is answered: the next question, or save what was corrected."""
+    editing = _editing(context)
+    if editing is not None:
+        if stage is Stage.CLASSIFIED_BY:
+            return await _ask(update, context, Stage.CLASSIFIED_AT)
+        return await _save_correction(update, context, stage, editing)
+    if stage is Stage.CLASSIFIED_AT:
+        return await _create_draft(update, context)
+    return await _ask(update, context, ORDER[ORDER.index(stage) + 1])
+
+
+async def _create_draft(update: Update, context: PpidContext) -> int:
+    """All fields are known: the draft is created, then the softcopies are asked for."""
+    data = _data(context)
+    try:
+        record = await context.service.create_draft(context.actor, _from_json(data["fields"]))
+    except SopError as exc:
+        return await _nudge(update, context, Stage.CLASSIFIED_AT, exc.message)
+    data["record_id"] = record.id
+    data.pop("fields", None)
+    return await _ask(update, context, Stage.FILES, note=t.draft_created(record))
+
+
+async def _save_correction(update: Update, context: PpidContext, stage: Stage, key: str) -> int:
+    """A corrected part of a draft is saved; back to the softcopies."""
+    data = _data(context)
+    names = next(names for k, _, names in EDITABLE if k == key)
+    fields = _from_json(data["fields"])
+    changes = {name: getattr(fields, name) for name in names}
+    try:
+        await context.service.update_fields(context.actor, data["record_id"], changes)
+    except SopError as exc:
+        return await _nudge(update, context, stage, exc.message)
+    data.pop("editing", None)
+    data.pop("fields", None)
+    return await _ask(update, context, Stage.FILES, note=t.CORRECTED)
+
+
+async def _close(update: Update, text: str) -> None:
+    """Replace an answered question by its answer (its buttons go away)."""
+    query = update.callback_query
+    assert query is not None
+    await query.edit_message_text(text)
+
+
+def _choice(update: Update) -> NewRecordChoice:
+    assert update.callback_query is not None
+    choice = NewRecordChoice.parse(update.callback_query.data)
+    assert choice is not None  # the handler's pattern matched
+    return choice
+
+
+# -- entry points --------------------------------------------------------------------------
+async def start_new(update: Update, context: PpidContext) -> int:
+    """/baru: a Petugas PPID starts a record; the bot asks for its title."""
+    assert update.message is not None
+    actor = context.actor
+    if not actor.has(Role.PETUGAS_PPID):
+        await update.message.reply_text(t.ONLY_PETUGAS)
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[KEY] = {
+        "fields": {"division_id": actor.division_id, "pasal17": [], "other_legal_basis": None},
+        "photos": [],
+    }
+    return await _ask(update, context, Stage.TITLE)
+
+
+async def start_redo(update: Update, context: PpidContext) -> int:
+    """The "Perbaiki" button of a draft: the bot shows the reason and the softcopies."""
+    query = update.callback_query
+    assert query is not None
+    action = RecordAction.parse(query.data)
+    assert action is not None  # the entry point's pattern matched
+    service = context.service
+    try:
+        record = await service.record(context.actor, action.record_id)
+    except SopError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return ConversationHandler.END
+    if record.state is not State.DRAFT or not service.may_act(context.actor, record):
+        await query.answer(t.REDO_NOT_POSSIBLE, show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    assert context.user_data is not None
+    context.user_data[KEY] = {"record_id": record.id, "photos": []}
+    return await _ask(update, context, Stage.FILES, note=t.redo_header(record))
+
+
+# -- the record's fields ---------------------------------------------------------------------
+async def got_title(update: Update, context: PpidContext) -> int:
+    """The officer typed the title: checked (3–200 characters), then the division."""
+    assert update.message is not None and update.message.text is not None
+    if not update.message.text.strip():
+        return await _nudge(update, context, Stage.TITLE, t.EMPTY_TITLE)
+    try:
+        title = validate_title(update.message.text)
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.TITLE, t.RETRY.format(error=exc.message))
+    _fields(context)["title"] = title
+    return await _answered(update, context, Stage.TITLE)
+
+
+async def division_change(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Ganti bagian"; the bot lists the active divisions."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    _data(context)["pick_division"] = True
+    text, markup = await _question(context, Stage.DIVISION)
+    await update.callback_query.edit_message_text(text, reply_markup=markup)
+    return Stage.DIVISION
+
+
+async def division_chosen(update: Update, context: PpidContext) -> int:
+    """The officer confirmed or picked the division; the bot asks for the description."""
+    query = update.callback_query
+    assert query is not None
+    division_id = _choice(update).value
+    division = next((d for d in await context.service.divisions() if d.id == division_id), None)
+    if division is None:
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return Stage.DIVISION
+    await query.answer()
+    _fields(context)["division_id"] = division.id
+    _data(context).pop("pick_division", None)
+    await _close(update, t.CHOSEN_DIVISION.format(name=h(division.name)))
+    return await _answered(update, context, Stage.DIVISION)
+
+
+async def got_description(update: Update, context: PpidContext) -> int:
+    """The officer typed the description; the bot shows the Pasal 17 letters."""
+    assert update.message is not None and update.message.text is not None
+    try:
+        description = validate_text(update.message.text, label="Uraian")
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.DESCRIPTION, t.RETRY.format(error=exc.message))
+    _fields(context)["description"] = description
+    return await _answered(update, context, Stage.DESCRIPTION)
+
+
+async def toggle_letter(update: Update, context: PpidContext) -> int:
+    """A Pasal 17 letter was pressed: it is marked (or unmarked) in place."""
+    query = update.callback_query
+    assert query is not None
+    index = _choice(update).value
+    if index >= len(LETTERS):
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return Stage.PASAL
+    await query.answer()
+    letters = set(_letters(context)) ^ {LETTERS[index]}
+    _fields(context)["pasal17"] = sorted(letters)
+    text, markup = await _question(context, Stage.PASAL)
+    await query.edit_message_text(text, reply_markup=markup)
+    return Stage.PASAL
+
+
+async def ask_other_basis(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Dasar hukum lain"; the bot asks for it."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return await _ask(update, context, Stage.OTHER_BASIS)
+
+
+async def got_other_basis(update: Update, context: PpidContext) -> int:
+    """The officer typed another legal basis; the letters are shown again to go on."""
+    assert update.message is not None and update.message.text is not None
+    try:
+        other = validate_text(update.message.text, label="Dasar hukum lain", maximum=500)
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.OTHER_BASIS, t.RETRY.format(error=exc.message))
+    _fields(context)["other_legal_basis"] = other
+    return await _ask(update, context, Stage.PASAL)
+
+
+async def drop_other_basis(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Tanpa dasar hukum lain"; it is cleared, back to the letters."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    _fields(context)["other_legal_basis"] = None
+    return await _ask(update, context, Stage.PASAL)
+
+
+async def pasal_done(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Lanjut" under the letters; with a basis, the consequence test."""
+    query = update.callback_query
+    assert query is not None
+    letters, other = _letters(context), _fields(context).get("other_legal_basis")
+    if not letters and not other:
+        await query.answer(t.NEED_BASIS, show_alert=True)
+        return Stage.PASAL
+    await query.answer()
+    await _close(update, t.chosen_basis(letters, other))
+    return await _answered(update, context, Stage.PASAL)
+
+
+async def got_consequence(update: Update, context: PpidContext) -> int:
+    """The officer typed the consequence test; the bot asks for the exemption period."""
+    assert update.message is not None and update.message.text is not None
+    try:
+        consequence = validate_text(update.message.text, label="Uji konsekuensi", maximum=1000)
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.CONSEQUENCE, t.RETRY.format(error=exc.message))
+    _fields(context)["consequence"] = consequence
+    return await _answered(update, context, Stage.CONSEQUENCE)
+
+
+async def period_chosen(update: Update, context: PpidContext) -> int:
+    """A kind of period was pressed: permanent is checked at once, the others ask a value."""
+    query = update.callback_query
+    assert query is not None
+    index = _choice(update).value
+    if index >= len(PERIOD_KINDS):
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return Stage.PERIOD_KIND
+    kind = PERIOD_KINDS[index]
+    await query.answer()
+    if kind is PeriodKind.PERMANENT:
+        period = ExemptionPeriod(PeriodKind.PERMANENT)
+        try:
+            validate_period(period, _letters(context), context.service.today())
+        except InvalidInput as exc:
+            return await _nudge(update, context, Stage.PERIOD_KIND, exc.message)
+        _fields(context)["period"] = _period_json(period)
+        await _close(update, t.CHOSEN_PERIOD.format(period=period_text(period)))
+        return await _answered(update, context, Stage.PERIOD_KIND)
+    _data(context)["period_kind"] = kind.value
+    await _close(update, t.CHOSEN_PERIOD_KIND.format(kind=t.BUTTON_PERIOD[kind]))
+    return await _ask(update, context, Stage.PERIOD_VALUE)
+
+
+async def period_back(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Pilih jenis lain"; back to the kinds of period."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return await _ask(update, context, Stage.PERIOD_KIND)
+
+
+async def got_period_value(update: Update, context: PpidContext) -> int:
+    """The officer typed the date, duration or condition; a date must lie in the future."""
+    assert update.message is not None and update.message.text is not None
+    text = update.message.text
+    kind = PeriodKind(_data(context)["period_kind"])
+    try:
+        if kind is PeriodKind.UNTIL_DATE:
+            period = ExemptionPeriod(kind, until=parse_date(text))
+        elif kind is PeriodKind.DURATION:
+            amount, unit = parse_period_duration(text)
+            period = ExemptionPeriod(kind, amount=amount, unit=unit)
+        else:
+            condition = validate_text(text, label="Kondisi", maximum=500)
+            period = ExemptionPeriod(kind, condition=condition)
+        validate_period(period, _letters(context), context.service.today())
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.PERIOD_VALUE, t.RETRY.format(error=exc.message))
+    _fields(context)["period"] = _period_json(period)
+    _data(context).pop("period_kind", None)
+    return await _answered(update, context, Stage.PERIOD_KIND)
+
+
+async def got_classified_by(update: Update, context: PpidContext) -> int:
+    """The officer typed (or chose themself as) the official who set the classification."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        raw = context.actor.full_name
+    else:
+        assert update.message is not None and update.message.text is not None
+        raw = update.message.text
+    try:
+        name = validate_text(raw, label="Nama pejabat", maximum=200)
+    except InvalidInput as exc:
+        return await _nudge(update, context, Stage.CLASSIFIED_BY, t.RETRY.format(error=exc.message))
+    _fields(context)["classified_by"] = name
+    if query is not None:
+        await _close(update, t.CHOSEN_CLASSIFIED_BY.format(name=h(name)))
+    return await _answered(update, context, Stage.CLASSIFIED_BY)
+
+
+async def got_classified_at(update: Update, context: PpidContext) -> int:
+    """The officer typed "place, date" (or took Padang, today); the draft is then created."""
+    query = update.callback_query
+    today = context.service.today()
+    if query is not None:
+        await query.answer()
+        place, day = t.DEFAULT_PLACE, today
+    else:
+        assert update.message is not None and update.message.text is not None
+        place_text, comma, date_text = update.message.text.rpartition(",")
+        if not comma:
+            return await _nudge(
+                update,
+                context,
+                Stage.CLASSIFIED_AT,
+                t.PLACE_AND_DATE.format(example=t.classified_example(today)),
+            )
+        try:
+            place = validate_text(place_text, label="Tempat", maximum=200)
+            day = parse_date(date_text)
+            if day > today:
+                raise InvalidInput(t.FUTURE_CLASSIFIED)
+        except InvalidInput as exc:
+            return await _nudge(
+                update, context, Stage.CLASSIFIED_AT, t.RETRY.format(error=exc.message)
+            )
+    fields = _fields(context)
+    fields["classified_place"], fields["classified_date"] = place, day.isoformat()
+    if query is not None:
+        await _close(update, t.CHOSEN_CLASSIFIED_AT.format(place=h(place), day=tanggal(day)))
+    return await _answered(update, context, Stage.CLASSIFIED_AT)
+
+
+# -- softcopies ------------------------------------------------------------------------------
+async def got_file(update: Update, context: PpidContext) -> int:
+    """A document or photo arrived: checked, streamed into storage and attached at once."""
+    message = update.message
+    assert message is not None
+    limit = context.runtime.settings.max_file_size
+    if message.document is not None:
+        document = message.document
+        name = document.file_name or ""
+        extension = PurePosixPath(name).suffix.lower()
+        if not extension and document.mime_type in _EXTENSION_OF:
+            extension = _EXTENSION_OF[document.mime_type]
+            name = f"dokumen{extension}"
+        if extension not in ACCEPTED:
+            kind = extension or document.mime_type or "tanpa nama"
+            return await _nudge(update, context, Stage.FILES, t.unsupported_file(kind))
+        file_id, size, mime, is_photo = (
+            document.file_id,
+            document.file_size,
+            ACCEPTED[extension],
+            False,
+        )
+    else:
+        photo = message.photo[-1]
+        name, file_id, size = t.photo_name(message.message_id), photo.file_id, photo.file_size
+        mime, is_photo = "image/jpeg", True
+    if size is not None and size > limit:
+        return await _nudge(update, context, Stage.FILES, t.too_big(name, size, limit))
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+    except BadRequest as exc:
+        if "too big" in exc.message.lower():  # the Bot API's own 20 MB download limit
+            text = t.TOO_BIG_FOR_TELEGRAM.format(name=h(name))
+            return await _nudge(update, context, Stage.FILES, text)
+        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
+    except TelegramError:
+        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
+    if not telegram_file.file_path:
+        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
+    data = _data(context)
+    service, actor = context.service, context.actor
+    try:
+        stored = await service.attach_file(
+            actor, data["record_id"], telegram_chunks(telegram_file.file_path), name, mime
+        )
+    except SopError as exc:
+        return await _nudge(update, context, Stage.FILES, exc.message)
+    if is_photo:
+        data.setdefault("photos", []).append(stored.id)
+    record = await service.record(actor, data["record_id"])
+    await message.reply_text(
+        t.file_stored(stored, len(t.division_files(record))),
+        reply_markup=InlineKeyboardMarkup(_files_rows()),
+    )
+    return Stage.FILES
+
+
+async def telegram_chunks(file_path: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """The bytes of a Telegram file in chunks, never whole in memory: over HTTP from the Bot
+    API's file URL, or from disk when a local Bot API server (local mode) gives a path."""
+    try:
+        if urlparse(file_path).scheme in {"http", "https"}:
+            timeout = httpx.Timeout(30.0, read=120.0)
+            async with (
+                httpx.AsyncClient(timeout=timeout) as client,
+                client.stream("GET", file_path) as response,
+            ):
+                response.raise_for_status()
+                async for chunk in response.aiter_bytes(chunk_size):
+                    yield chunk
+        else:
+            path = file_path.removeprefix("file://")
+            async with aiofiles.open(path, "rb") as handle:
+                while chunk := await handle.read(chunk_size):
+                    yield chunk
+    except (httpx.HTTPError, OSError) as exc:
+        # The URL holds the bot token: log the kind of failure, never the address.
+        log.warning("downloading a Telegram file failed: %s", type(exc).__name__)
+        raise FileRejected(t.DOWNLOAD_FAILED) from exc
+
+
+async def detach(update: Update, context: PpidContext) -> int:
+    """A "Lepas" button: the softcopy leaves the draft (its bytes stay stored)."""
+    query = update.callback_query
+    assert query is not None
+    file_id = _choice(update).value
+    data = _data(context)
+    service = context.service
+    try:
+        record = await service.record(context.actor, data["record_id"])
+        file = next((f for f in t.division_files(record) if f.id == file_id), None)
+        if file is None:
+            await query.answer(t.STALE_BUTTON, show_alert=True)
+            return Stage.FILES
+        await service.remove_file(context.actor, record.id, file_id)
+    except SopError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return Stage.FILES
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if file_id in data.get("photos", []):
+        data["photos"].remove(file_id)
+    return await _ask(
+        update, context, Stage.FILES, note=t.DETACHED.format(name=h(file.original_name))
+    )
+
+
+async def files_done(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Selesai melampirkan"; one PDF is offered for photos, else the card."""
+    query = update.callback_query
+    assert query is not None
+    data = _data(context)
+    record = await context.service.record(context.actor, data["record_id"])
+    files = t.division_files(record)
+    if not files:
+        await query.answer(t.NO_FILES_YET, show_alert=True)
+        return Stage.FILES
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    attached = {f.id for f in files}
+    data["photos"] = [fid for fid in data.get("photos", []) if fid in attached]
+    if len(data["photos"]) >= 2:
+        return await _ask(update, context, Stage.COMBINE)
+    return await _ask(update, context, Stage.CONFIRM)
+
+
+async def combine_chosen(update: Update, context: PpidContext) -> int:
+    """Combine the page photos into one PDF (photos detached, kept), or leave them."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    data = _data(context)
+    photos: list[int] = data.get("photos", [])
+    data["photos"] = []
+    if not _choice(update).value:
+        return await _ask(update, context, Stage.CONFIRM)
+    service, actor, record_id = context.service, context.actor, data["record_id"]
+    try:
+        pages = []
+        for file_id in photos:
+            _, chunks = await service.read_file(actor, file_id)
+            pages.append(b"".join([chunk async for chunk in chunks]))
+        pdf = await asyncio.to_thread(img2pdf.convert, pages)
+    except SopError as exc:
+        return await _ask(update, context, Stage.CONFIRM, note=exc.message)
+    except Exception:  # img2pdf refuses an image: the photos simply stay as they are
+        log.warning(
+            "combining %d photos of record %s failed", len(photos), record_id, exc_info=True
+        )
+        return await _ask(update, context, Stage.CONFIRM, note=t.COMBINE_FAILED)
+    record = await service.record(actor, record_id)
+    try:
+        stored = await service.attach_file(
+            actor,
+            record_id,
+            _single(pdf),
+            t.combined_name(record.fields.title, len(pages)),
+            "application/pdf",
+        )
+        for file_id in photos:
+            await service.remove_file(actor, record_id, file_id)
+    except SopError as exc:
+        return await _ask(update, context, Stage.CONFIRM, note=exc.message)
+    return await _ask(update, context, Stage.CONFIRM, note=t.combined(stored, len(pages)))
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+# -- confirmation --------------------------------------------------------------------------
+async def verified(update: Update, context: PpidContext) -> int:
+    """The officer confirmed "Ya, sudah"; step 1 is done and the Petugas Dokumentasi told."""
+    query = update.callback_query
+    assert query is not None
+    version = _choice(update).value
+    data = _data(context)
+    service, actor = context.service, context.actor
+    try:
+        outcome = await service.complete_produce(
+            actor, data["record_id"], verified=True, expected_version=version
+        )
+    except SopError as exc:
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        record = await service.record(actor, data["record_id"])
+        if record.state is State.DRAFT:  # e.g. no softcopy left: back to the files
+            return await _ask(update, context, Stage.FILES, note=exc.message)
+        assert update.effective_chat is not None  # someone else finished step 1 meanwhile
+        await context.bot.send_message(update.effective_chat.id, exc.message)
+        return _finish(context)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await announce(context.bot, outcome, actor)
+    others = [a for a in outcome.notify if a.user_id != actor.user_id]
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, t.done(outcome.record, len(others)))
+    return _finish(context)
+
+
+async def not_yet(update: Update, context: PpidContext) -> int:
+    """The officer answered "Belum"; the draft stays and the bot says when step 1 is due."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    record = await context.service.record(context.actor, _data(context)["record_id"])
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, t.kept_as_draft(record))
+    return _finish(context)
+
+
+# -- corrections -----------------------------------------------------------------------------
+async def edit_menu(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Ubah data"; the bot asks which part to correct."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _ask(update, context, Stage.EDIT_MENU)
+
+
+async def edit_field(update: Update, context: PpidContext) -> int:
+    """A part to correct was chosen; its question is asked, showing the current value."""
+    query = update.callback_query
+    assert query is not None
+    index = _choice(update).value
+    if index >= len(EDITABLE):
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return Stage.EDIT_MENU
+    data = _data(context)
+    try:
+        record = await context.service.record(context.actor, data["record_id"])
+    except SopError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return Stage.EDIT_MENU
+    await query.answer()
+    key, stage, _ = EDITABLE[index]
+    data["fields"] = _to_json(record.fields)
+    data["editing"] = key
+    await _close(update, f"✏️ {t.EDIT_LABELS[key]}")
+    return await _ask(update, context, stage)
+
+
+async def edit_back(update: Update, context: PpidContext) -> int:
+    """The officer pressed "Kembali" in the corrections; back to the softcopies."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _ask(update, context, Stage.FILES)
+
+
+async def keep_value(update: Update, context: PpidContext) -> int | None:
+    """The officer pressed "Tidak jadi mengubah"; nothing changes, back to the softcopies."""
+    query = update.callback_query
+    assert query is not None
+    data = _data(context)
+    if data.get("editing") is None:
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    data.pop("editing", None)
+    data.pop("fields", None)
+    data.pop("period_kind", None)
+    return await _ask(update, context, Stage.FILES)
+
+
+# -- anything else, at any question ------------------------------------------------------------
+async def cancel(update: Update, context: PpidContext) -> int:
+    """/batal: the conversation stops; a draft already made stays, nothing is lost."""
+    assert update.message is not None
+    record_id = _data(context).get("record_id")
+    _finish(context)
+    if record_id is None:
+        await update.message.reply_text(t.CANCELLED_NOTHING)
+        return ConversationHandler.END
+    try:
+        record = await context.service.record(context.actor, record_id)
+    except SopError:
+        await update.message.reply_text(t.CANCELLED)
+        return ConversationHandler.END
+    text = t.cancelled_kept(record) if record.state is State.DRAFT else t.CANCELLED
+    await update.message.reply_text(text)
+    return ConversationHandler.END
+
+
+def _stage(context: PpidContext) -> Stage:
+    return Stage(_data(context).get("stage", Stage.TITLE))
+
+
+async def busy(update: Update, context: PpidContext) -> None:
+    """/baru while a record is being filled in: the bot says to finish or /batal first."""
+    assert update.message is not None
+    await update.message.reply_text(t.BUSY)
+
+
+async def busy_button(update: Update, context: PpidContext) -> None:
+    """The officer pressed "Perbaiki" while filling in a record: finish or /batal first."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(t.BUSY_ALERT, show_alert=True)
+
+
+async def command_here(update: Update, context: PpidContext) -> None:
+    """Another command in the middle of the questions: not now; the question stays."""
+    await _nudge(update, context, _stage(context), t.UNKNOWN_COMMAND)
+
+
+async def wrong_input(update: Update, context: PpidContext) -> None:
+    """Something other than the answer the question asks for: a hint; the question stays."""
+    message = update.message
+    assert message is not None
+    stage = _stage(context)
+    if stage is Stage.FILES:
+        hint = t.WANT_FILE if message.text else t.UNSUPPORTED_MEDIA
+    elif stage is Stage.TITLE:
+        hint = t.HINT_TITLE
+    elif stage is Stage.PASAL:
+        hint = t.HINT_PASAL
+    elif stage in _TEXT_OR_BUTTON or stage not in _BUTTON_STAGES:
+        hint = t.HINT_TEXT
+    else:
+        hint = t.HINT_BUTTONS
+    await _nudge(update, context, stage, hint)
+
+
+#: Questions answered by typing, where a button offers a default.
+_TEXT_OR_BUTTON = {Stage.OTHER_BASIS, Stage.PERIOD_VALUE, Stage.CLASSIFIED_BY, Stage.CLASSIFIED_AT}
+
+#: Commands that keep working in the middle of the questions (they only show things).
+_PASS_THROUGH = filters.Regex(r"^/(tugas|berkas|bantuan|help|start)(@\w+)?(\s|$)")
+
+
+def build_conversation() -> ConversationHandler[PpidContext]:
+    """The /baru conversation, persisted under the name "baru"."""
+    text = filters.TEXT & ~filters.COMMAND
+    files = filters.Document.ALL | filters.PHOTO
+    button = CallbackQueryHandler
+    states: dict[object, list[Any]] = {
+        Stage.TITLE: [MessageHandler(text, got_title)],
+        Stage.DIVISION: [
+            button(division_chosen, pattern=_on("div")),
+            button(division_change, pattern=_on("div_change")),
+        ],
+        Stage.DESCRIPTION: [MessageHandler(text, got_description)],
+        Stage.PASAL: [
+            button(toggle_letter, pattern=_on("letter")),
+            button(ask_other_basis, pattern=_on("other")),
+            button(pasal_done, pattern=_on("pasal_next")),
+        ],
+        Stage.OTHER_BASIS: [
+            MessageHandler(text, got_other_basis),
+            button(drop_other_basis, pattern=_on("no_other")),
+        ],
+        Stage.CONSEQUENCE: [MessageHandler(text, got_consequence)],
+        Stage.PERIOD_KIND: [button(period_chosen, pattern=_on("period"))],
+        Stage.PERIOD_VALUE: [
+            MessageHandler(text, got_period_value),
+            button(period_back, pattern=_on("period_back")),
+        ],
+        Stage.CLASSIFIED_BY: [
+            MessageHandler(text, got_classified_by),
+            button(got_classified_by, pattern=_on("me")),
+        ],
+        Stage.CLASSIFIED_AT: [
+            MessageHandler(text, got_classified_at),
+            button(got_classified_at, pattern=_on("here")),
+        ],
+        Stage.FILES: [
+            MessageHandler(files, got_file),
+            button(files_done, pattern=_on("files_done")),
+            button(detach, pattern=_on("detach")),
+            button(edit_menu, pattern=_on("edit")),
+        ],
+        Stage.COMBINE: [button(combine_chosen, pattern=_on("combine"))],
+        Stage.CONFIRM: [
+            button(verified, pattern=_on("verified")),
+            button(not_yet, pattern=_on("not_yet")),
+            button(edit_menu, pattern=_on("edit")),
+        ],
+        Stage.EDIT_MENU: [
+            button(edit_field, pattern=_on("field")),
+            button(edit_back, pattern=_on("back")),
+        ],
+    }
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat, not per message, on purpose: the conversation is
+        # one per person, and every button is checked against the stage it belongs to.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("baru", start_new),
+                button(start_redo, pattern=REDO_PATTERN),
+            ],
+            states=states,
+            fallbacks=[
+                CommandHandler("batal", cancel),
+                CommandHandler("baru", busy),
+                button(busy_button, pattern=REDO_PATTERN),
+                button(keep_value, pattern=_on("keep")),
+                MessageHandler(filters.COMMAND & ~_PASS_THROUGH, command_here),
+                MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, wrong_input),
+            ],
+            name="baru",
+            persistent=True,
+        )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    return None
+    application.add_handler(build_conversation())
+
+
+__all__ = ["NewRecordChoice", "Stage", "build_conversation", "register", "telegram_chunks"]

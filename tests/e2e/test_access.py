@@ -35,3 +35,12 @@ async def test_group_chat_is_refused(harness: BotHarness) -> None:
     group = harness.emulator.group(-100123, "Grup KPU")
     await group.send_command(rina, "tugas")
     await group.wait_for(lambda m: "chat pribadi" in m.text)
+
+
+async def test_button_without_data_is_answered_and_ignored(harness: BotHarness) -> None:
+    rina, _ = await harness.person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+    await rina.send_command("tugas")
+    reply = await rina.wait_for()
+    query = await rina.press_raw(reply.message_id, "")
+    answer = await rina.wait_for_answer(query)
+    assert "tidak berlaku" in answer["text"]

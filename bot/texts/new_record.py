@@ -1,0 +1,367 @@
+"""Step 1, /baru: what the Petugas PPID is asked and told while recording a document."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.texts import PASAL17, h, legal_basis, period_text, tanggal, wib
+from bot.texts.records import summary
+from sop.model import ExemptionPeriod, FileView, PeriodKind, RecordView
+from storage import Area
+
+KB = 1024
+MB = 1024 * 1024
+
+#: Where classifications are usually set (the office of KPU Provinsi Sumatera Barat).
+DEFAULT_PLACE = "Padang"
+
+
+def ukuran(size: int) -> str:
+    """``20 MB``, ``1,5 MB``, ``2 KB``, ``900 byte``."""
+    if size >= MB:
+        return f"{size // MB} MB" if size % MB == 0 else f"{size / MB:.1f} MB".replace(".", ",")
+    if size >= KB:
+        return f"{size // KB} KB" if size % KB == 0 else f"{size / KB:.0f} KB"
+    return f"{size} byte"
+
+
+# -- the questions -----------------------------------------------------------------------
+NEW_RECORD = "📝 <b>Berkas baru</b> · langkah 1 SOP 25/2021"
+ASK_TITLE = (
+    "Tulis <b>judul</b> informasi yang dikecualikan (3–200 karakter).\n"
+    "Contoh: <i>Data pribadi pemilih disabilitas Kota Padang</i>"
+)
+STOP_ANYTIME = "Ketik /batal untuk berhenti kapan saja."
+ASK_DIVISION = "🏢 Bagian: <b>{name}</b> (sesuai profil Anda). Sudah benar?"
+PICK_DIVISION = "🏢 Pilih <b>bagian</b> yang menghasilkan dokumen ini:"
+ASK_DESCRIPTION = (
+    "Tulis <b>uraian</b> singkat isi informasi atau dokumennya.\n"
+    "Contoh: <i>Daftar nama, NIK dan alamat pemilih disabilitas hasil pemutakhiran 2026.</i>"
+)
+ASK_OTHER_BASIS = (
+    "Tulis <b>dasar hukum lain</b> yang mengecualikan informasi ini.\n"
+    "Contoh: <i>Pasal 79 UU 24/2013 tentang Administrasi Kependudukan</i>"
+)
+ASK_CONSEQUENCE = (
+    "Tulis <b>uji konsekuensi</b> singkat (Pasal 19): akibat yang timbul bila informasi ini "
+    "dibuka.\n"
+    "Contoh: <i>Membuka rahasia pribadi pemilih; dapat disalahgunakan.</i>"
+)
+ASK_PERIOD = (
+    "⏳ Berapa lama informasi ini <b>dikecualikan</b>?\n"
+    "Pengecualian huruf a–f tidak boleh permanen (Pasal 20 UU 14/2008)."
+)
+ASK_PERIOD_VALUE = {
+    PeriodKind.UNTIL_DATE: (
+        "📅 Tulis <b>tanggal berakhirnya</b> pengecualian (tanggal-bulan-tahun), "
+        "contoh: 31-12-2031."
+    ),
+    PeriodKind.DURATION: (
+        "⏳ Tulis <b>jangka waktunya</b> sejak tanggal penetapan, contoh: 5 tahun, "
+        "6 bulan, atau 30 hari."
+    ),
+    PeriodKind.CONDITION: (
+        "🔓 Dikecualikan <i>sampai …</i> apa? Tulis <b>kondisinya</b>, contoh: "
+        "<i>ada persetujuan tertulis dari pemilik data</i>."
+    ),
+}
+ASK_CLASSIFIED_BY = (
+    "👤 Siapa <b>pejabat yang menetapkan</b> pengecualian ini? Tulis nama (dan jabatannya), "
+    "atau tekan tombol bila Anda sendiri."
+)
+ASK_CLASSIFIED_AT = (
+    "📍 Tulis <b>tempat dan tanggal penetapan</b>, dipisah koma, contoh: "
+    "<i>Padang, {example}</i>. Atau tekan tombol."
+)
+ASK_FILES = (
+    "📎 Kirim <b>softcopy</b> dokumennya: PDF, Word, Excel, PowerPoint, ODT/ODS atau gambar "
+    "JPG/PNG (kirim sebagai <i>berkas/file</i>), atau foto halaman dari kamera (boleh "
+    "beberapa sekaligus). Maksimal {limit} per berkas.\n"
+    "Setelah semua terkirim, tekan <b>Selesai melampirkan</b>."
+)
+ASK_COMBINE = (
+    "🖼 Ada <b>{count} foto</b> terlampir. Gabungkan menjadi satu PDF (halaman sesuai urutan "
+    "kiriman)? Foto aslinya tetap tersimpan."
+)
+ASK_EDIT = "✏️ Bagian mana yang ingin diubah?"
+CURRENT = "Saat ini: <i>{value}</i>"
+
+# -- the buttons -------------------------------------------------------------------------
+BUTTON_DIVISION_OK = "✅ Ya, benar"
+BUTTON_DIVISION_CHANGE = "🔁 Ganti bagian"
+BUTTON_OTHER_BASIS = "📜 Dasar hukum lain"
+BUTTON_OTHER_BASIS_CHANGE = "📜 Ubah dasar hukum lain"
+BUTTON_NO_OTHER_BASIS = "🗑 Tanpa dasar hukum lain"
+BUTTON_NEXT = "Lanjut ➡️"
+BUTTON_PERIOD = {
+    PeriodKind.UNTIL_DATE: "📅 Sampai tanggal",
+    PeriodKind.DURATION: "⏳ Jangka waktu",
+    PeriodKind.CONDITION: "🔓 Sampai kondisi",
+    PeriodKind.PERMANENT: "♾ Permanen",
+}
+BUTTON_PERIOD_BACK = "↩️ Pilih jenis lain"
+BUTTON_ME = "👤 {name}"
+BUTTON_HERE = "📍 {place}, {day}"
+BUTTON_FILES_DONE = "✅ Selesai melampirkan"
+BUTTON_DETACH = "🗑 Lepas: {name}"
+BUTTON_EDIT = "✏️ Ubah data"
+BUTTON_COMBINE = "📄 Gabungkan jadi satu PDF"
+BUTTON_SEPARATE = "Biarkan terpisah"
+BUTTON_VERIFIED = "✅ Ya, sudah"
+BUTTON_NOT_YET = "⏸ Belum"
+BUTTON_KEEP = "↩️ Tidak jadi mengubah"
+BUTTON_BACK = "↩️ Kembali"
+EDIT_LABELS = {
+    "title": "Judul",
+    "description": "Uraian",
+    "basis": "Dasar hukum",
+    "consequence": "Uji konsekuensi",
+    "period": "Jangka waktu",
+    "classified": "Penetapan",
+}
+
+# -- answers shown in place of a question once it is answered ----------------------------
+CHOSEN_DIVISION = "✔️ Bagian: <b>{name}</b>"
+CHOSEN_PERIOD_KIND = "✔️ Jangka waktu: <b>{kind}</b>"
+CHOSEN_PERIOD = "✔️ Jangka waktu: <b>{period}</b>"
+CHOSEN_CLASSIFIED_BY = "✔️ Ditetapkan oleh: <b>{name}</b>"
+CHOSEN_CLASSIFIED_AT = "✔️ Tempat dan tanggal penetapan: <b>{place}, {day}</b>"
+
+
+def chosen_basis(letters: tuple[str, ...], other: str | None) -> str:
+    return f"✔️ Dasar hukum: <b>{h(legal_basis(letters, other))}</b>"
+
+
+# -- hints when the answer is not what the question asks for ------------------------------
+HINT_TITLE = "Mohon tulis judul sebagai teks (3–200 karakter)."
+HINT_TEXT = "Mohon jawab dengan teks."
+HINT_BUTTONS = "Mohon pilih dengan tombol di bawah."
+HINT_PASAL = (
+    "Pilih huruf Pasal 17 dengan tombol (boleh lebih dari satu), atau tekan "
+    "<b>Dasar hukum lain</b>, lalu <b>Lanjut</b>."
+)
+WANT_FILE = (
+    "Yang ditunggu sekarang adalah <b>softcopy</b> dokumen (dikirim sebagai berkas/file) "
+    "atau foto halaman. Bila semua sudah terkirim, tekan <b>Selesai melampirkan</b>."
+)
+UNSUPPORTED_MEDIA = (
+    "Pesan suara, video, stiker dan sejenisnya tidak diterima sebagai softcopy. Kirim PDF, "
+    "Word, Excel, PowerPoint, ODT/ODS atau gambar JPG/PNG sebagai berkas, atau foto."
+)
+UNSUPPORTED_FILE = (
+    "Jenis berkas <b>{kind}</b> tidak diterima, berkas tidak disimpan. Kirim PDF, Word "
+    "(doc/docx), Excel (xls/xlsx), PowerPoint (ppt/pptx), ODT/ODS, atau gambar JPG/PNG."
+)
+TOO_BIG = (
+    "Berkas <b>{name}</b> terlalu besar{size}: maksimal {limit} per berkas. Berkas tidak "
+    "disimpan. Perkecil atau bagi berkasnya, lalu kirim lagi."
+)
+TOO_BIG_FOR_TELEGRAM = (
+    "Berkas <b>{name}</b> terlalu besar untuk diunduh bot dari Telegram: maksimal 20 MB per "
+    "berkas (batas server Telegram). Berkas tidak disimpan. Perkecil atau bagi berkasnya, "
+    "lalu kirim lagi."
+)
+DOWNLOAD_FAILED = "Softcopy gagal diunduh dari Telegram, berkas tidak disimpan. Silakan kirim lagi."
+EMPTY_TITLE = "Judul tidak boleh kosong. Tulis judul 3–200 karakter."
+RETRY = "{error} Silakan tulis lagi."
+NEED_BASIS = "Pilih minimal satu huruf Pasal 17 atau isi dasar hukum lain."
+FUTURE_CLASSIFIED = "Tanggal penetapan tidak boleh di masa depan."
+PLACE_AND_DATE = "Tulis tempat dan tanggal dipisah koma, contoh: Padang, {example}."
+NO_FILES_YET = "Belum ada softcopy. Kirim minimal satu dokumen atau foto dahulu."
+UNKNOWN_COMMAND = (
+    "Perintah itu tidak tersedia saat mengisi berkas. Lanjutkan menjawab pertanyaan terakhir, "
+    "atau ketik /batal untuk berhenti."
+)
+BUSY = (
+    "Anda sedang mengisi berkas. Lanjutkan menjawab pertanyaan terakhir, atau ketik /batal "
+    "untuk berhenti dahulu."
+)
+BUSY_ALERT = "Selesaikan dahulu berkas yang sedang diisi, atau ketik /batal."
+STALE_BUTTON = "Tombol ini sudah tidak berlaku."
+ONLY_PETUGAS = "Hanya Petugas PPID yang dapat mencatat berkas baru (langkah 1)."
+REDO_NOT_POSSIBLE = "Berkas ini tidak sedang menunggu langkah 1 dari Anda."
+
+
+# -- what the bot says as things happen ----------------------------------------------------
+def draft_created(record: RecordView) -> str:
+    due = (
+        f" Langkah 1 perlu selesai sebelum {wib(record.current_run.due_at)}."
+        if (record.current_run)
+        else ""
+    )
+    return f"💾 Data tersimpan sebagai draf <b>{h(record.number)}</b>.{due}"
+
+
+def redo_header(record: RecordView) -> str:
+    lines = [f"✏️ <b>Perbaiki {h(record.number)}</b> · {h(record.fields.title)}"]
+    if record.return_reason:
+        lines.append(f"↩️ Dikembalikan dengan alasan: <i>{h(record.return_reason)}</i>")
+    if record.current_run is not None:
+        lines.append(f"Batas waktu langkah 1: {wib(record.current_run.due_at)}")
+    lines.append(
+        "Tambahkan atau ganti softcopy (lepas yang lama dengan tombol 🗑), ubah data bila perlu, "
+        "lalu konfirmasi lagi."
+    )
+    return "\n".join(lines)
+
+
+CORRECTED = "💾 Perubahan data tersimpan."
+DETACHED = "🗑 <b>{name}</b> dilepas dari berkas (salinannya tetap tersimpan)."
+
+
+def division_files(record: RecordView) -> list[FileView]:
+    return [f for f in record.files if f.area == Area.DIVISION]
+
+
+def file_lines(record: RecordView) -> list[str]:
+    return [
+        f"• {h(f.original_name)} ({ukuran(f.size)}, SHA-256 {f.sha256[:12]}…)"
+        for f in division_files(record)
+    ]
+
+
+def files_prompt(record: RecordView, limit: int) -> str:
+    files = file_lines(record)
+    head = f"<b>{h(record.number)}</b> · softcopy terlampir: {len(files)}"
+    listing = "\n".join([head, *files])
+    return f"{listing}\n\n{ASK_FILES.format(limit=ukuran(limit))}"
+
+
+def file_stored(file: FileView, count: int) -> str:
+    return (
+        f"📎 Tersimpan: <b>{h(file.original_name)}</b> ({ukuran(file.size)}, SHA-256 "
+        f"{file.sha256[:12]}…). Lampiran: {count}.\n"
+        "Kirim berkas lain, atau tekan <b>Selesai melampirkan</b>."
+    )
+
+
+def too_big(name: str, size: int | None, limit: int) -> str:
+    shown = f" ({ukuran(size)})" if size else ""
+    return TOO_BIG.format(name=h(name), size=shown, limit=ukuran(limit))
+
+
+def unsupported_file(kind: str) -> str:
+    return UNSUPPORTED_FILE.format(kind=h(kind))
+
+
+def combined(file: FileView, count: int) -> str:
+    return (
+        f"📄 {count} foto digabung menjadi <b>{h(file.original_name)}</b> ({ukuran(file.size)}, "
+        f"SHA-256 {file.sha256[:12]}…). Foto aslinya dilepas dari berkas tetapi tetap tersimpan."
+    )
+
+
+COMBINE_FAILED = "Foto tidak dapat digabung menjadi PDF; foto tetap terlampir terpisah."
+
+
+def combined_name(title: str, pages: int) -> str:
+    return f"{title[:80]} ({pages} halaman).pdf"
+
+
+def photo_name(message_id: int) -> str:
+    return f"foto-{message_id}.jpg"
+
+
+def confirm_card(record: RecordView) -> str:
+    files = file_lines(record)
+    return (
+        f"{summary(record)}\n\n"
+        f"Softcopy ({len(files)}):\n" + "\n".join(files) + "\n\n"
+        "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
+        "Tekan <b>Ya, sudah</b> untuk menyelesaikan langkah 1 dan meneruskan berkas ke "
+        "Petugas Dokumentasi."
+    )
+
+
+def done(record: RecordView, notified: int) -> str:
+    lines = [
+        f"✅ <b>Langkah 1 selesai.</b> {h(record.number)} · {h(record.fields.title)}",
+        f"Softcopy tersimpan di storage bagian {h(record.division_name)}.",
+    ]
+    if record.current_run is not None:
+        lines.append(
+            f"Batas waktu langkah 2 (Petugas Dokumentasi): {wib(record.current_run.due_at)}."
+        )
+    lines.append(
+        "Petugas Dokumentasi sudah diberi tahu."
+        if notified
+        else "⚠️ Belum ada Petugas Dokumentasi terdaftar; mohon hubungi admin PPID."
+    )
+    return "\n".join(lines)
+
+
+def kept_as_draft(record: RecordView) -> str:
+    due = (
+        f"\nBatas waktu langkah 1: {wib(record.current_run.due_at)}."
+        if record.current_run is not None
+        else ""
+    )
+    return (
+        f"⏸ Baik. <b>{h(record.number)}</b> disimpan sebagai draf; "
+        f"langkah 1 belum selesai.{due}\n"
+        "Lanjutkan kapan saja lewat /tugas, tombol <i>Perbaiki</i>."
+    )
+
+
+def cancelled_kept(record: RecordView) -> str:
+    count = len(division_files(record))
+    due = (
+        f"\nBatas waktu langkah 1: {wib(record.current_run.due_at)}."
+        if record.current_run is not None
+        else ""
+    )
+    return (
+        f"⏹ Dihentikan. Tidak ada yang hilang: <b>{h(record.number)}</b> tersimpan sebagai draf "
+        f"dengan {count} softcopy.{due}\n"
+        "Lanjutkan lewat /tugas, tombol <i>Perbaiki</i>."
+    )
+
+
+CANCELLED_NOTHING = "⏹ Pengisian berkas baru dibatalkan. Belum ada yang disimpan."
+CANCELLED = "⏹ Dihentikan."
+
+
+# -- pieces of the questions -----------------------------------------------------------------
+def pasal_question(letters: list[str], other: str | None) -> str:
+    lines = ["⚖️ <b>Dasar hukum pengecualian</b> (Pasal 17 UU 14/2008):"]
+    for letter, text in PASAL17.items():
+        mark = "✅" if letter in letters else "▫️"
+        lines.append(f"{mark} {letter}. {text}")
+    lines.append("")
+    lines.append(
+        "Tekan huruf yang sesuai (boleh lebih dari satu; tekan lagi untuk membatalkan), "
+        "lalu <b>Lanjut</b>."
+    )
+    chosen = ", ".join(letters) if letters else "belum ada"
+    lines.append(f"Dipilih: <b>{chosen}</b>")
+    if other:
+        lines.append(f"Dasar hukum lain: <i>{h(other)}</i>")
+    return "\n".join(lines)
+
+
+def letter_button(letter: str, chosen: bool) -> str:
+    return f"✅ {letter}" if chosen else letter
+
+
+def current(value: str) -> str:
+    return CURRENT.format(value=h(value))
+
+
+def period_now(period: ExemptionPeriod) -> str:
+    return current(period_text(period))
+
+
+def classified_example(today: date) -> str:
+    return today.strftime("%d-%m-%Y")
+
+
+def here_button(today: date) -> str:
+    return BUTTON_HERE.format(place=DEFAULT_PLACE, day=tanggal(today))
+
+
+def me_button(name: str) -> str:
+    return BUTTON_ME.format(name=name[:40])
+
+
+def detach_button(name: str) -> str:
+    return BUTTON_DETACH.format(name=name[:32])
