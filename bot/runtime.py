@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from db.migrate import upgrade
 from db.session import create_engine, create_sessionmaker
+from sop.calendar import OfficeCalendar
+from sop.calendar_service import CalendarService
 from sop.clock import Clock, SystemClock
 from sop.service import PpidService
 from storage import DocumentStorage
@@ -21,6 +23,7 @@ class Runtime:
     storage: DocumentStorage
     clock: Clock
     service: PpidService
+    calendar_service: CalendarService
 
     @classmethod
     async def open(
@@ -33,16 +36,21 @@ class Runtime:
         storage = DocumentStorage(settings.storage_dir, max_size=settings.max_file_size)
         await storage.cleanup_temp()
         clock = clock or SystemClock()
+        calendar = OfficeCalendar(settings.hours, settings.tz)
         service = PpidService(
             create_sessionmaker(engine),
             storage,
             clock=clock,
             step_deadline=settings.step_deadline,
             timezone=settings.tz,
+            calendar=calendar,
         )
+        calendar_service = CalendarService(service, calendar)
+        if migrate:  # the closures table exists only once migrated
+            await calendar_service.refresh()
         if settings.admin_telegram_ids:
             await service.ensure_admins(settings.admin_telegram_ids)
-        return cls(settings, engine, storage, clock, service)
+        return cls(settings, engine, storage, clock, service, calendar_service=calendar_service)
 
     async def close(self) -> None:
         await self.engine.dispose()
