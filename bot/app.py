@@ -15,12 +15,15 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.commands import publish_default, publish_for
+from bot import reminders
+from bot.commands import publish_default
 from bot.context import BotData, PpidContext
+from bot.expiry_job import schedule_expiry_checks
+from bot.integrity_job import schedule_weekly_check
 from bot.persistence import DatabasePersistence
 from bot.runtime import Runtime
 from db.session import create_sessionmaker
-from handlers import access, admin, errors, new_record, records, start, steps
+from handlers import access, admin, calendar, errors, new_record, records, register, start, steps
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,6 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
         .context_types(ContextTypes(context=PpidContext, bot_data=lambda: bot_data))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))
-        .post_init(_post_init)
         .concurrent_updates(False)
     )
     if settings.telegram_base_url:
@@ -50,6 +52,10 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
         builder = builder.local_mode(True)
     application = builder.build()
     register_handlers(application)
+    schedule_expiry_checks(application)  # daily at 08:00 and once at start
+    schedule_weekly_check(application)  # the JobQueue runs it once the application starts
+    # The JobQueue runs the reminder rebuild as soon as it starts.
+    reminders.install(application, runtime)
     return application
 
 
@@ -59,16 +65,19 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     new_record.register(application)
     steps.register(application)
     admin.register(application)
+    calendar.register(application)
+    register.register(application)
     records.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
 
 
-async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Publish the command menus once the bot is known to Telegram."""
-    runtime: Runtime = application.bot_data.runtime
+async def on_started(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Once the bot is known to Telegram: publish the default command menu.
+
+    Per-person menus are set when a person registers, opens the bot (/start) or has a role
+    changed; pushing them to everyone here would fail for people who never opened the
+    chat ("chat not found").
+    """
     await publish_default(application.bot)
-    for actor in await runtime.service.people():
-        await publish_for(application.bot, actor)
-    me = application.bot
-    log.info("ppidbot started as @%s", me.username)
+    log.info("ppidbot started as @%s", application.bot.username)

@@ -45,7 +45,7 @@ async def serve(
     """Run the bot in this event loop until ``stop`` is set or a signal arrives."""
     import signal
 
-    from bot.app import build_application
+    from bot.app import build_application, on_started
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,6 +57,7 @@ async def serve(
         application = build_application(runtime)
         async with application:
             await application.start()
+            await on_started(application)
             assert application.updater is not None
             await application.updater.start_polling(
                 allowed_updates=["message", "callback_query"],
@@ -148,6 +149,121 @@ def _division_add(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int
     return action
 
 
+def _calendar_list(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        calendar = runtime.calendar_service
+        print(f"working hours: {calendar.hours}")
+        closures = await calendar.closures()
+        print("office closures:" if closures else "office closures: none")
+        for closure in closures:
+            by = closure.created_by_name or "(command line)"
+            print(f"{closure.day.isoformat()}\t{closure.description}\t{by}")
+        print(f"closed days in the next {args.days} days:")
+        for item in calendar.upcoming(args.days):
+            print(f"{item.day.isoformat()}\t{item.kind}\t{item.name}")
+        return 0
+
+    return action
+
+
+def _calendar_add(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.validation import parse_date
+
+        change = await runtime.calendar_service.add_closure(
+            parse_date(args.date), " ".join(args.description)
+        )
+        print(
+            f"office closed on {change.closure.day.isoformat()} ({change.closure.description}); "
+            f"{change.rescheduled} open step(s) got a new due time"
+        )
+        print("a running bot picks this up within a minute")
+        return 0
+
+    return action
+
+
+def _calendar_remove(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.validation import parse_date
+
+        change = await runtime.calendar_service.remove_closure(parse_date(args.date))
+        print(
+            f"removed the closure on {change.closure.day.isoformat()} "
+            f"({change.closure.description}); "
+            f"{change.rescheduled} open step(s) got a new due time"
+        )
+        print("a running bot picks this up within a minute")
+        return 0
+
+    return action
+
+
+async def _with_operator_runtime(
+    settings: Settings, action: Callable[[Runtime], Awaitable[int]]
+) -> int:
+    """Like :func:`_with_runtime`, without adding the configured admins first: check and
+    export only read, and import needs the database untouched."""
+    return await _with_runtime(settings.model_copy(update={"admin_telegram_ids": []}), action)
+
+
+async def _check(runtime: Runtime) -> int:
+    from db.session import create_sessionmaker
+    from sop.integrity import IntegrityChecker
+
+    checker = IntegrityChecker(create_sessionmaker(runtime.engine), runtime.storage, runtime.clock)
+    report = await checker.check()
+    print(report.render_text(runtime.settings.tz))
+    return 0 if report.ok else 1
+
+
+def _transfer(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from pathlib import Path
+
+        from db.session import create_sessionmaker
+        from sop.transfer import Transfer, TransferError
+
+        transfer = Transfer(create_sessionmaker(runtime.engine), runtime.storage, runtime.clock)
+        try:
+            if args.command == "export":
+                summary = await transfer.export_to(Path(args.directory))
+            else:
+                summary = await transfer.import_from(Path(args.directory))
+        except TransferError as exc:
+            print(f"ppidbot {args.command}: {exc.message}", file=sys.stderr)
+            return 1
+        print(summary.render_text("exported" if args.command == "export" else "imported"))
+        if args.command == "import":
+            print("now run `ppidbot check` to verify the imported data")
+        return 0
+
+    return action
+
+
+def _report(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from pathlib import Path
+
+        from sop import reports
+        from sop.register import RegisterService
+
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            print(f"ppidbot: directory {out.parent} does not exist", file=sys.stderr)
+            return 1
+        data = await RegisterService(runtime.service).report_data()
+        build = reports.workbook_bytes if args.format == "xlsx" else reports.dik_csv_bytes
+        content = await asyncio.to_thread(build, data)
+        partial = out.with_name(f".{out.name}.part")
+        partial.write_bytes(content)
+        partial.replace(out)  # atomic: a reader never sees half a report
+        print(f"wrote {out} ({args.format}, {len(data.records)} records)")
+        return 0
+
+    return action
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ppidbot", description="Telegram bot for SOP 25/2021 (exempted public information)"
@@ -179,12 +295,42 @@ def build_parser() -> argparse.ArgumentParser:
     division.add_parser("list")
     division_add = division.add_parser("add")
     division_add.add_argument("name")
+
+    calendar = sub.add_parser(
+        "calendar", help="office closures (cuti bersama); national holidays are built in"
+    ).add_subparsers(dest="calendar_command", required=True)
+    calendar_list = calendar.add_parser("list", help="working hours, closures, closed days ahead")
+    calendar_list.add_argument("--days", type=int, default=60, help="how far ahead (default 60)")
+    calendar_add = calendar.add_parser("add", help="close the office on a date")
+    calendar_add.add_argument("date", help="YYYY-MM-DD or DD-MM-YYYY")
+    calendar_add.add_argument("description", nargs="+", help="e.g. Cuti bersama Natal")
+    calendar_remove = calendar.add_parser("remove", help="remove an office closure")
+    calendar_remove.add_argument("date", help="YYYY-MM-DD or DD-MM-YYYY")
+
+    sub.add_parser(
+        "check",
+        help="re-hash every stored file and verify the database (exit 1 on any problem)",
+    )
+    export = sub.add_parser("export", help="write a complete export (manifest and files)")
+    export.add_argument("directory", help="a new or empty directory")
+    report = sub.add_parser(
+        "report", help="the register (DIK) and SOP compliance as a workbook, as in /laporan"
+    )
+    report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    report.add_argument("--out", required=True, help="the file to write")
+    import_ = sub.add_parser("import", help="load an export into an empty database and storage")
+    import_.add_argument("directory", help="a directory written by `ppidbot export`")
     return parser
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _run_bot(settings)
+    if args.command == "report":
+        return asyncio.run(_with_runtime(settings, _report(args)))
+    if args.command in {"check", "export", "import"}:
+        action = _check if args.command == "check" else _transfer(args)
+        return asyncio.run(_with_operator_runtime(settings, action))
     actions: dict[tuple[str, str], Callable[[], Callable[[Runtime], Awaitable[int]]]] = {
         ("db", "upgrade"): lambda: _db_upgrade,
         ("db", "current"): lambda: _db_current,
@@ -193,6 +339,9 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("user", "revoke"): lambda: _user_revoke(args),
         ("division", "list"): lambda: _division_list,
         ("division", "add"): lambda: _division_add(args),
+        ("calendar", "list"): lambda: _calendar_list(args),
+        ("calendar", "add"): lambda: _calendar_add(args),
+        ("calendar", "remove"): lambda: _calendar_remove(args),
     }
     sub: Any = getattr(args, f"{args.command}_command")
     migrate = (args.command, sub) != ("db", "current")

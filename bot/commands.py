@@ -14,14 +14,20 @@ log = logging.getLogger(__name__)
 COMMON = [
     BotCommand("tugas", "Tugas yang menunggu saya"),
     BotCommand("berkas", "Rincian satu berkas"),
+    BotCommand("daftar", "Daftar informasi yang dikecualikan"),
+    BotCommand("cari", "Cari berkas menurut kata"),
+    BotCommand("laporan", "Laporan Excel dan grafik kepatuhan SOP"),
+    BotCommand("kedaluwarsa", "Pengecualian yang segera berakhir"),
 ]
 BY_ROLE: dict[Role, list[BotCommand]] = {
     Role.PETUGAS_PPID: [BotCommand("baru", "Catat informasi dikecualikan (langkah 1)")],
     Role.PETUGAS_DOKUMENTASI: [BotCommand("serahkan", "Berkas menunggu penyerahan (langkah 2)")],
-    Role.PEJABAT_PPID: [],
+    Role.PEJABAT_PPID: [BotCommand("dibuka", "Tandai informasi sebagai dibuka")],
     Role.ADMIN: [
         BotCommand("undang", "Buat tautan undangan"),
         BotCommand("pengguna", "Daftar pengguna dan peran"),
+        BotCommand("dibuka", "Tandai informasi sebagai dibuka"),
+        BotCommand("libur", "Hari libur dan jam kerja kantor"),
     ],
 }
 TAIL = [BotCommand("batal", "Batalkan proses"), BotCommand("bantuan", "Bantuan")]
@@ -33,7 +39,10 @@ def commands_for(actor: Actor) -> list[BotCommand]:
     for role in Role:
         if actor.has(role):
             commands.extend(BY_ROLE[role])
-    return commands + TAIL
+    unique: dict[str, BotCommand] = {}
+    for command in commands + TAIL:  # a command of two roles is listed once
+        unique.setdefault(command.command, command)
+    return list(unique.values())
 
 
 async def publish_default(bot: Bot) -> None:

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sop.calendar import DEFAULT_WORKING_HOURS, WorkingHours
 from sop.durations import parse_duration
+from sop.reminders import QuietHours
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _SIZE = re.compile(r"^(\d+)\s*(b|kb|mb|gb)?$")
@@ -47,6 +49,15 @@ class Settings(BaseSettings):
     )
     max_file_size: int = 20 * 1024 * 1024
     log_level: str = "INFO"
+    #: Office hours in which the SOP's time standard runs (sop/calendar.py for the format);
+    #: "always" counts every hour of the wall clock.
+    working_hours: str = DEFAULT_WORKING_HOURS
+    #: Reminders falling in this daily period (local time, e.g. ``21:00-06:00``) are
+    #: held until it ends; escalations are not. Empty or unset: no quiet hours.
+    quiet_hours: str | None = None
+    #: How often the bot re-reads the open steps from the database (a safety net for
+    #: changes made outside the running bot, e.g. the CLI).
+    reminder_check_interval: timedelta = timedelta(minutes=1)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -100,9 +111,43 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _check_quiet_hours(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            QuietHours.parse(value, ZoneInfo("UTC"))  # raises a one-line ValueError
+            return value.strip()
+        return value
+
+    @field_validator("reminder_check_interval", mode="before")
+    @classmethod
+    def _parse_check_interval(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _check_working_hours(cls, value: str) -> str:
+        WorkingHours.parse(value)  # raises a ValueError that says what is wrong
+        return value.strip()
+
+    @property
+    def hours(self) -> WorkingHours:
+        return WorkingHours.parse(self.working_hours)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_period(self) -> QuietHours | None:
+        """The quiet hours in the configured time zone, or None when off."""
+        return QuietHours.parse(self.quiet_hours, self.tz) if self.quiet_hours else None
 
     def require_token(self) -> str:
         """Return the bot token or raise ``ConfigError`` with a one-line message."""

@@ -131,6 +131,7 @@ class RecordRow(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_on: Mapped[date | None] = mapped_column(Date)  # announced open (no longer exempt)
 
 
 class RecordFileRow(Base):
@@ -208,3 +209,47 @@ class KeyValueRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderSentRow(Base):
+    """A step run's notice (reminder or escalation), claimed once: the unique key is what
+    makes "never repeated, even after a restart or a race" hold."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("run_id", "kind", "offset_seconds"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("step_runs.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # "remind" or "overdue"
+    offset_seconds: Mapped[int] = mapped_column(Integer)  # before the due time; 0: overdue
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # claimed for sending
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # sending finished
+    recipients: Mapped[int | None] = mapped_column(Integer)  # how many received it
+
+
+class ExpiryNoticeRow(Base):
+    """An exemption-expiry notice (30 days, 7 days, on the day), claimed once per record."""
+
+    __tablename__ = "expiry_notices_sent"
+    __table_args__ = (UniqueConstraint("record_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "30d", "7d" or "0d"
+    ends_on: Mapped[date] = mapped_column(Date)  # the end date the notice was about
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # claimed for sending
+    recipients: Mapped[int | None] = mapped_column(Integer)  # how many received it
+
+
+class OfficeClosureRow(Base):
+    """A day the office is closed besides weekends and national holidays (cuti bersama,
+    an office closure): no SOP working time passes on it."""
+
+    __tablename__ = "office_closures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column("date", Date, unique=True)
+    description: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the CLI
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

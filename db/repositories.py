@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Table, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     AuditHeadRow,
     AuditRow,
     DivisionRow,
+    ExpiryNoticeRow,
     InvitationRow,
     KeyValueRow,
+    OfficeClosureRow,
     RecordFileRow,
     RecordRow,
     RegisterCounterRow,
+    ReminderSentRow,
     StepRunRow,
     UserRoleRow,
     UserRow,
@@ -389,3 +393,317 @@ class Repository:
         await self.session.execute(
             delete(KeyValueRow).where(KeyValueRow.namespace == namespace, KeyValueRow.key == key)
         )
+
+    # -- integrity checks and export/import (the operator's tools) ---------------------
+    async def record_numbers(self) -> dict[int, str | None]:
+        """Every record's id and register number (None until stored)."""
+        rows = await self.session.execute(select(RecordRow.id, RecordRow.register_number))
+        return {record_id: number for record_id, number in rows.all()}
+
+    async def known_file_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` some record_files row (removed or not) refers to."""
+        if not paths:
+            return set()
+        query = select(RecordFileRow.path).where(RecordFileRow.path.in_(list(paths)))
+        return set((await self.session.scalars(query)).all())
+
+    async def use_snapshot(self) -> None:
+        """Read everything of this transaction from one snapshot (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already keeps writers out). Call first in the transaction."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def database_tables(self) -> set[str]:
+        """The names of the tables that exist in the database (not the models)."""
+        from sqlalchemy import inspect
+
+        def _names(sync_session: Any) -> set[str]:
+            return set(inspect(sync_session.connection()).get_table_names())
+
+        return await self.session.run_sync(_names)
+
+    async def schema_revision(self) -> str | None:
+        """The alembic revision the database is at (None: never migrated)."""
+        from alembic.runtime.migration import MigrationContext
+
+        def _revision(sync_session: Any) -> str | None:
+            return MigrationContext.configure(sync_session.connection()).get_current_revision()
+
+        return await self.session.run_sync(_revision)
+
+    async def table_rows(self, table: Table) -> list[dict[str, Any]]:
+        """Every row of ``table`` as a dict of column name to value, in primary-key order."""
+        query = select(table).order_by(*table.primary_key.columns)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def row_count(self, table: Table) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(table)) or 0)
+
+    async def delete_all_rows(self, table: Table) -> None:
+        await self.session.execute(delete(table))
+
+    async def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``rows`` as given, primary keys included."""
+        if rows:
+            await self.session.execute(insert(table), list(rows))
+
+    async def reset_sequences(self, tables: Sequence[Table]) -> None:
+        """After inserting rows with explicit ids, move PostgreSQL's serial sequences past
+        them so the next insert does not collide (SQLite needs nothing)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for table in tables:
+            column = table.autoincrement_column
+            if column is None:
+                continue
+            sequence = await self.session.scalar(
+                select(func.pg_get_serial_sequence(table.name, column.name))
+            )
+            if not sequence:
+                continue
+            highest = await self.session.scalar(select(func.max(column)))
+            await self.session.execute(select(func.setval(sequence, (highest or 0) + 1, False)))
+
+    # -- reminders and escalations -----------------------------------------------------
+    async def run(self, run_id: int, *, lock: bool = False) -> StepRunRow | None:
+        return await self.session.get(
+            StepRunRow, run_id, populate_existing=True, with_for_update=lock or None
+        )
+
+    async def reminders_sent_for(self, run_ids: Sequence[int]) -> Sequence[ReminderSentRow]:
+        if not run_ids:
+            return ()
+        query = (
+            select(ReminderSentRow)
+            .where(ReminderSentRow.run_id.in_(run_ids))
+            .order_by(ReminderSentRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def reminder_sent(
+        self, run_id: int, kind: str, offset_seconds: int
+    ) -> ReminderSentRow | None:
+        return await self.session.scalar(
+            select(ReminderSentRow).where(
+                ReminderSentRow.run_id == run_id,
+                ReminderSentRow.kind == kind,
+                ReminderSentRow.offset_seconds == offset_seconds,
+            )
+        )
+
+    async def add_reminder_sent(self, row: ReminderSentRow) -> ReminderSentRow:
+        """Insert a claim; a second claim of the same notice fails on the unique key."""
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def mark_reminder_delivered(
+        self, reminder_id: int, at: datetime, recipients: int, *, late: bool | None = None
+    ) -> None:
+        values: dict[str, object] = {"delivered_at": at, "recipients": recipients}
+        if late is not None:
+            values["late"] = late
+        await self.session.execute(
+            update(ReminderSentRow).where(ReminderSentRow.id == reminder_id).values(**values)
+        )
+
+    async def undelivered_reminders(self) -> Sequence[ReminderSentRow]:
+        """Claims whose sending never finished (the process stopped in between)."""
+        query = (
+            select(ReminderSentRow)
+            .where(ReminderSentRow.delivered_at.is_(None))
+            .order_by(ReminderSentRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    # -- office calendar ---------------------------------------------------------------
+    async def closures(self) -> Sequence[OfficeClosureRow]:
+        """Every office closure, earliest first."""
+        query = select(OfficeClosureRow).order_by(OfficeClosureRow.day)
+        return (await self.session.scalars(query)).all()
+
+    async def closure(self, day: date) -> OfficeClosureRow | None:
+        query = select(OfficeClosureRow).where(OfficeClosureRow.day == day)
+        return await self.session.scalar(query)
+
+    async def add_closure(self, row: OfficeClosureRow) -> OfficeClosureRow:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete_closure(self, day: date) -> bool:
+        result = await self.session.execute(
+            delete(OfficeClosureRow).where(OfficeClosureRow.day == day)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_due(self, run_id: int, due_at: datetime) -> None:
+        """Move an open step run's due time (the office calendar changed)."""
+        await self.session.execute(
+            update(StepRunRow)
+            .where(StepRunRow.id == run_id, StepRunRow.completed_at.is_(None))
+            .values(due_at=due_at)
+        )
+
+    # -- the register (DIK) and exemption expiry ---------------------------------------
+    @staticmethod
+    def _register_where(
+        *,
+        states: Sequence[str] | None = None,
+        opened: bool | None = None,
+        division_id: int | None = None,
+        letter: str | None = None,
+        classified_from: date | None = None,
+        classified_before: date | None = None,
+        text: str | None = None,
+        visible_to: tuple[int | None, int] | None = None,
+    ) -> list[Any]:
+        """The WHERE conditions of a register query; ``visible_to`` is (division, user) of a
+        Petugas PPID, who sees their division's records and their own."""
+        where: list[Any] = []
+        if states is not None:
+            where.append(RecordRow.state.in_(list(states)))
+        if opened is True:
+            where.append(RecordRow.opened_on.is_not(None))
+        elif opened is False:
+            where.append(RecordRow.opened_on.is_(None))
+        if division_id is not None:
+            where.append(RecordRow.division_id == division_id)
+        if letter:
+            where.append((literal(",") + RecordRow.pasal17 + literal(",")).like(f"%,{letter},%"))
+        if classified_from is not None:
+            where.append(RecordRow.classified_date >= classified_from)
+        if classified_before is not None:
+            where.append(RecordRow.classified_date < classified_before)
+        if text:
+            escaped = text.lower().replace("\\", "\\\\")
+            pattern = "%" + escaped.replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                or_(
+                    func.lower(RecordRow.title).like(pattern, escape="\\"),
+                    func.lower(RecordRow.description).like(pattern, escape="\\"),
+                )
+            )
+        if visible_to is not None:
+            own_division, user_id = visible_to
+            where.append(
+                or_(RecordRow.division_id == own_division, RecordRow.created_by == user_id)
+                if own_division is not None
+                else RecordRow.created_by == user_id
+            )
+        return where
+
+    async def register_rows(
+        self, *, limit: int | None = None, offset: int = 0, **filters: Any
+    ) -> Sequence[RecordRow]:
+        """One page of the register, newest first."""
+        where = self._register_where(**filters)
+        query = select(RecordRow).where(*where).order_by(RecordRow.id.desc()).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def register_count(self, **filters: Any) -> int:
+        """How many records of the register match ``filters``."""
+        where = self._register_where(**filters)
+        query = select(func.count()).select_from(RecordRow).where(*where)
+        return int(await self.session.scalar(query) or 0)
+
+    async def register_classified_dates(self, **filters: Any) -> set[date]:
+        """The distinct classification dates among the matching records (for year filters)."""
+        where = self._register_where(**filters)
+        query = select(RecordRow.classified_date).where(*where).distinct()
+        return set((await self.session.scalars(query)).all())
+
+    async def set_opened(self, record_id: int, opened_on: date, at: datetime) -> bool:
+        """Mark a stored record as opened (announced public); False if it already was."""
+        result = await self.session.execute(
+            update(RecordRow)
+            .where(RecordRow.id == record_id, RecordRow.opened_on.is_(None))
+            .values(opened_on=opened_on, updated_at=at, version=RecordRow.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def expiry_candidates(self) -> Sequence[RecordRow]:
+        """Records whose exemption ends on a computable day and that are not opened yet."""
+        query = (
+            select(RecordRow)
+            .where(
+                RecordRow.period_kind.in_(["until_date", "duration"]),
+                RecordRow.opened_on.is_(None),
+                RecordRow.state != "cancelled",
+            )
+            .order_by(RecordRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def expiry_notices(self, record_ids: Sequence[int]) -> Sequence[ExpiryNoticeRow]:
+        if not record_ids:
+            return ()
+        query = (
+            select(ExpiryNoticeRow)
+            .where(ExpiryNoticeRow.record_id.in_(list(record_ids)))
+            .order_by(ExpiryNoticeRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def claim_expiry_notice(
+        self, record_id: int, kind: str, ends_on: date, at: datetime
+    ) -> int | None:
+        """Claim one notice for sending; None if it was claimed before (the unique key
+        decides, so two checks at once cannot both send it)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (
+            dialect_insert(ExpiryNoticeRow)
+            .values(record_id=record_id, kind=kind, ends_on=ends_on, sent_at=at)
+            .on_conflict_do_nothing(index_elements=["record_id", "kind"])
+            .returning(ExpiryNoticeRow.id)
+        )
+        return await self.session.scalar(statement)
+
+    async def finish_expiry_notice(self, notice_id: int, recipients: int) -> None:
+        await self.session.execute(
+            update(ExpiryNoticeRow)
+            .where(ExpiryNoticeRow.id == notice_id)
+            .values(recipients=recipients)
+        )
+
+    async def unfinished_expiry_notices(
+        self, claimed_before: datetime
+    ) -> Sequence[ExpiryNoticeRow]:
+        """Claims older than ``claimed_before`` whose sending never finished."""
+        query = (
+            select(ExpiryNoticeRow)
+            .where(ExpiryNoticeRow.recipients.is_(None), ExpiryNoticeRow.sent_at < claimed_before)
+            .order_by(ExpiryNoticeRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def reclaim_expiry_notice(
+        self, notice_id: int, claimed_at: datetime, at: datetime
+    ) -> bool:
+        """Take over a lost claim; False if another check took it first."""
+        result = await self.session.execute(
+            update(ExpiryNoticeRow)
+            .where(
+                ExpiryNoticeRow.id == notice_id,
+                ExpiryNoticeRow.sent_at == claimed_at,
+                ExpiryNoticeRow.recipients.is_(None),
+            )
+            .values(sent_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def release_expiry_notice(self, notice_id: int) -> None:
+        """Give a claim back (nobody received it), so the next check tries again."""
+        await self.session.execute(delete(ExpiryNoticeRow).where(ExpiryNoticeRow.id == notice_id))
+
+    async def user_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        query = select(UserRow.id, UserRow.full_name).where(UserRow.id.in_(list(user_ids)))
+        return {user_id: name for user_id, name in (await self.session.execute(query)).all()}

@@ -7,9 +7,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import PpidContext
 from bot.texts import records as t
+from bot.texts import steps as step_texts
 from handlers.callback_data import GetFile, OpenRecord, RecordAction
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
+from sop.register import RegisterService
 from sop.service import PpidService
 from storage import Area
 
@@ -25,6 +27,7 @@ def record_keyboard(
         rows.append([InlineKeyboardButton(t.BUTTON_REDO, callback_data=act("redo"))])
     if record.state is State.SUBMITTED and may_act:
         rows.append([InlineKeyboardButton(t.BUTTON_HANDOVER, callback_data=act("handover"))])
+        rows.append([InlineKeyboardButton(step_texts.BUTTON_FIX, callback_data=act("fix"))])
         rows.append([InlineKeyboardButton(t.BUTTON_RETURN, callback_data=act("return"))])
     if record.state is State.REGISTERED and may_act:
         rows.append(
@@ -41,7 +44,9 @@ def record_keyboard(
 async def show_record(update: Update, context: PpidContext, record: RecordView) -> None:
     """Send a record's card with the buttons its viewer may press."""
     service = context.service
-    text = t.card(record, service.clock.now(), service.tz)
+    now = service.clock.now()
+    details = await RegisterService(service).details(context.actor, record)
+    text = step_texts.fit(record, lambda shown: t.card(shown, now, service.tz, details=details))
     markup = record_keyboard(service, context.actor, record)
     chat_id = update.effective_chat.id if update.effective_chat else context.actor.telegram_id
     await context.bot.send_message(chat_id, text, reply_markup=markup)

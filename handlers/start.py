@@ -14,6 +14,7 @@ from telegram.ext import (
 from bot import texts
 from bot.commands import publish_for
 from bot.context import PpidContext
+from bot.texts import register as register_texts
 from bot.texts import start as t
 from sop.errors import SopError
 from sop.model import Actor, Role
@@ -64,6 +65,14 @@ async def bantuan(update: Update, context: PpidContext) -> None:
     actor = context.actor
     parts = [t.HELP_INTRO]
     parts.extend(t.HELP_ROLE[role] for role in Role if actor.has(role))
+    parts.append(
+        register_texts.help_text(
+            may_open=actor.has(Role.PEJABAT_PPID) or actor.is_admin,
+            division_only=not (
+                actor.roles & {Role.PEJABAT_PPID, Role.PETUGAS_DOKUMENTASI, Role.ADMIN}
+            ),
+        )
+    )
     parts.append(t.HELP_COMMON)
     await update.message.reply_text("\n\n".join(parts))
 

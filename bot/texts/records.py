@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import (
@@ -17,7 +17,8 @@ from bot.texts import (
     tanggal,
     wib,
 )
-from sop.model import RecordView, Task
+from sop.model import PeriodKind, RecordView, StepRunView, Task
+from sop.register import RecordDetails, StepTime, TrailEntry
 from sop.service import format_size
 from storage import Area
 
@@ -37,9 +38,113 @@ def summary(record: RecordView) -> str:
     )
 
 
-def card(record: RecordView, now: datetime, tz: ZoneInfo = WIB) -> str:
-    """Summary, status with due time, files and the timeline of steps."""
-    lines = [summary(record), "", f"Status: <b>{STATE_NAMES[record.state]}</b>"]
+#: Room a card may take (Telegram allows 4096 characters; captions and markup need less).
+CARD_LIMIT = 3900
+FILES_SHOWN = 10
+AUDIT_ACTIONS = {
+    "record.created": "berkas dibuat",
+    "record.updated": "data diperbarui",
+    "record.returned": "dikembalikan",
+    "record.cancelled": "dibatalkan",
+    "record.opened": "ditandai dibuka",
+    "file.stored": "softcopy disimpan",
+    "file.detached": "softcopy dilepas",
+    "file.read": "softcopy diunduh",
+    "step1.done": "langkah 1 selesai",
+    "step2.done": "langkah 2 selesai (diserahkan)",
+    "step3.done": "langkah 3 selesai (diterima dan disimpan)",
+    "integrity.failed": "verifikasi checksum gagal",
+    "expiry.notified": "pemberitahuan akhir masa pengecualian",
+}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _moment(moment: datetime, same_day_as: datetime, tz: ZoneInfo) -> str:
+    """The full WIB time, or only the clock when it is the same day as ``same_day_as``."""
+    local = moment.astimezone(tz)
+    if local.date() == same_day_as.astimezone(tz).date():
+        return f"{local.hour:02d}.{local.minute:02d}"
+    return wib(moment, tz)
+
+
+def _run_lines(
+    step_run: StepRunView, now: datetime, tz: ZoneInfo, time: StepTime | None
+) -> list[str]:
+    """A step run: what happened and who did it, its start, due and finish, time taken."""
+    status = OUTCOME_NAMES.get(step_run.outcome or "", "berjalan")
+    attempt = f" (ke-{step_run.attempt})" if step_run.attempt > 1 else ""
+    who = f" oleh {h(step_run.completed_by_name)}" if step_run.completed_by_name else ""
+    mark = ""
+    late = step_run.lateness(now)
+    if step_run.outcome in {"done", "returned"}:
+        mark = f" (terlambat {durasi(late)})" if late else " (tepat waktu)"
+    elif step_run.completed_at is None and late:
+        mark = f" (terlambat {durasi(late)})"
+    start = step_run.started_at
+    times = f"  mulai {wib(start, tz)} · batas {_moment(step_run.due_at, start, tz)}"
+    if step_run.completed_at is not None:
+        times += f" · selesai {_moment(step_run.completed_at, start, tz)}"
+    lines = [f"• {STEP_NAMES[step_run.step]}{attempt}: {status}{who}{mark}", times]
+    if time is not None:
+        spent = f"  waktu kerja {durasi(time.working)}"
+        if time.wall != time.working:
+            spent += f" (waktu kalender {durasi(time.wall)})"
+        lines.append(spent)
+    return lines
+
+
+def _trail_line(entry: TrailEntry, tz: ZoneInfo) -> str:
+    local = entry.at.astimezone(tz)
+    what = AUDIT_ACTIONS.get(entry.action, entry.action)
+    details = entry.details
+    if entry.action in {"file.stored", "file.read"} and details.get("name"):
+        what += f": {_clip(str(details['name']), 60)}"
+    elif entry.action == "step3.done" and details.get("register_number"):
+        what += f", nomor {details['register_number']}"
+    elif entry.action == "record.returned":
+        what += f" ke langkah {details.get('to_step')}: {_clip(str(details.get('reason', '')), 80)}"
+    elif entry.action == "record.opened" and details.get("opened_on"):
+        what += f" sejak {tanggal(date.fromisoformat(str(details['opened_on'])))}"
+    elif entry.action == "expiry.notified" and details.get("kind"):
+        what += f" ({details['kind']})"
+    who = h(entry.actor_name) if entry.actor_name else "sistem"
+    return f"• #{entry.seq} {local:%d-%m-%Y %H.%M} · {who} · {h(what)}"
+
+
+def _trail(details: RecordDetails, room: int, tz: ZoneInfo) -> str:
+    """The latest audit entries that fit in ``room`` characters, oldest first."""
+    lines: list[str] = []
+    used = 80
+    for entry in reversed(details.trail):
+        line = _trail_line(entry, tz)
+        if used + len(line) + 1 > room:
+            break
+        lines.insert(0, line)
+        used += len(line) + 1
+    if not lines:
+        return ""
+    count = details.trail_total
+    header = f"Jejak audit ({count} entri"
+    header += f", {len(lines)} terakhir):" if len(lines) < count else "):"
+    return "\n".join([header, *lines])
+
+
+def card(
+    record: RecordView, now: datetime, tz: ZoneInfo = WIB, *, details: RecordDetails | None = None
+) -> str:
+    """Summary, status with due time, files with their SHA-256 and each step's start, due
+    and finish; with ``details`` also the exemption's end, the opened day, the time each
+    step took and the latest audit entries."""
+    lines = [summary(record)]
+    if details is not None:
+        if details.ends_on is not None and record.fields.period.kind is PeriodKind.DURATION:
+            lines.append(f"Pengecualian berakhir: {tanggal(details.ends_on)}")
+        if details.opened_on is not None:
+            lines.append(f"🔓 <b>Dibuka</b> untuk publik sejak {tanggal(details.opened_on)}")
+    lines += ["", f"Status: <b>{STATE_NAMES[record.state]}</b>"]
     run = record.current_run
     if run is not None:
         late = run.lateness(now)
@@ -54,10 +159,11 @@ def card(record: RecordView, now: datetime, tz: ZoneInfo = WIB) -> str:
     if division_files:
         lines.append("")
         lines.append(f"Softcopy ({len(division_files)}):")
-        lines.extend(
-            f"• {h(f.original_name)} ({format_size(f.size)}, SHA-256 {f.sha256[:12]}…)"
-            for f in division_files
-        )
+        for f in division_files[:FILES_SHOWN]:
+            lines.append(f"• {h(_clip(f.original_name, 80))} ({format_size(f.size)})")
+            lines.append(f"  SHA-256 <code>{f.sha256}</code>")
+        if len(division_files) > FILES_SHOWN:
+            lines.append(f"  … dan {len(division_files) - FILES_SHOWN} softcopy lainnya")
     if ppid_files:
         lines.append(
             f"Tersimpan di storage internal PPID: {len(ppid_files)} berkas, checksum cocok."
@@ -66,22 +172,24 @@ def card(record: RecordView, now: datetime, tz: ZoneInfo = WIB) -> str:
         lines.append("")
         lines.append("Riwayat:")
         for step_run in record.runs:
-            status = OUTCOME_NAMES.get(step_run.outcome or "", "berjalan")
-            who = f" oleh {h(step_run.completed_by_name)}" if step_run.completed_by_name else ""
-            when = f" {wib(step_run.completed_at, tz)}" if step_run.completed_at else ""
-            on_time = ""
-            if step_run.completed_at is not None and step_run.outcome == "done":
-                late = step_run.lateness(now)
-                on_time = f" (terlambat {durasi(late)})" if late else " (tepat waktu)"
-            lines.append(f"• {STEP_NAMES[step_run.step]}: {status}{who}{when}{on_time}")
-    return "\n".join(lines)
+            time = details.time_of(step_run) if details is not None else None
+            lines.extend(_run_lines(step_run, now, tz, time))
+    text = "\n".join(lines)
+    if details is not None and details.trail:
+        trail = _trail(details, CARD_LIMIT - len(text), tz)
+        if trail:
+            text += "\n\n" + trail
+    return text
 
 
 def task_line(task: Task, now: datetime, tz: ZoneInfo = WIB) -> str:
-    state = "⚠️ TERLAMBAT " + durasi(now - task.due_at) if task.overdue else "batas"
+    due = wib(task.due_at, tz)
+    state = (
+        f"⚠️ TERLAMBAT {durasi(now - task.due_at)} (batas {due})" if task.overdue else f"batas {due}"
+    )
     return (
         f"• <b>{h(task.record.number)}</b> {h(task.record.fields.title)}\n"
-        f"  {STEP_NAMES[task.step]}, {state} {wib(task.due_at, tz)}"
+        f"  {STEP_NAMES[task.step]}, {state}"
     )
 
 

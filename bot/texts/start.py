@@ -46,6 +46,7 @@ HELP_ROLE = {
     Role.ADMIN: (
         "<b>Admin</b>\n"
         "/undang — membuat tautan undangan sekali pakai (berlaku 24 jam) untuk suatu peran\n"
-        "/pengguna — daftar pengguna dan peran, serta mencabut peran"
+        "/pengguna — daftar pengguna dan peran, serta mencabut peran\n"
+        "/libur — hari libur dan jam kerja kantor; /libur tambah atau /libur hapus tanggal"
     ),
 }

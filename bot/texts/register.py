@@ -1,0 +1,266 @@
+"""The register of exempted information on a phone: /daftar, /cari, /laporan,
+/kedaluwarsa, /dibuka and the expiry notices to the Pejabat PPID."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.texts import MONTHS, WIB, h, period_text, tanggal, wib
+from sop.expiry import ExpiryNotice
+from sop.model import PASAL17, PeriodKind, RecordView, State
+from sop.register import ExpiringEntry, RegisterEntry, RegisterFilter, RegisterPage, RegisterStatus
+
+#: Telegram's limit is 4096 characters after parsing; HTML source is at least as long.
+MAX_MESSAGE = 4000
+
+STATUS_NAMES = {
+    RegisterStatus.IN_PROGRESS: "Dalam proses SOP",
+    RegisterStatus.STORED: "Dikecualikan (tersimpan)",
+    RegisterStatus.OPENED: "Dibuka",
+    RegisterStatus.CANCELLED: "Dibatalkan",
+}
+_STEP_SHORT = {
+    State.DRAFT: "langkah 1",
+    State.SUBMITTED: "langkah 2",
+    State.REGISTERED: "langkah 3",
+}
+
+
+def short_date(day: date) -> str:
+    """``7 Des 2026``."""
+    return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def status_text(entry: RegisterEntry) -> str:
+    status = entry.status
+    if status is RegisterStatus.OPENED and entry.opened_on:
+        return f"🔓 dibuka {short_date(entry.opened_on)}"
+    if status is RegisterStatus.STORED:
+        return "🔒 dikecualikan"
+    if status is RegisterStatus.CANCELLED:
+        return "dibatalkan"
+    return f"⏳ {_STEP_SHORT.get(entry.record.state, 'dalam proses')}"
+
+
+def _letters(record: RecordView) -> str:
+    letters = record.fields.pasal17
+    if letters:
+        return "Pasal 17 huruf " + ", ".join(letters)
+    return "dasar hukum lain"
+
+
+def entry_lines(index: int, entry: RegisterEntry) -> str:
+    """One record of a list: number, title, division, legal basis, period, status."""
+    record = entry.record
+    period = period_text(record.fields.period)
+    if entry.ends_on and record.fields.period.kind is PeriodKind.DURATION:
+        period += f" (s.d. {short_date(entry.ends_on)})"
+    return (
+        f"{index}. <b>{h(record.number)}</b> · {h(record.fields.title)}\n"
+        f"    {h(record.division_name)} · {_letters(record)} · {h(period)} · "
+        f"{status_text(entry)}"
+    )
+
+
+# -- /daftar -----------------------------------------------------------------------------
+REGISTER_TITLE = "📚 <b>Daftar Informasi yang Dikecualikan</b>"
+REGISTER_SCOPE_DIVISION = "Hanya berkas bagian Anda."
+REGISTER_EMPTY = "Belum ada berkas yang cocok."
+REGISTER_EMPTY_FILTERED = "Tidak ada berkas yang cocok dengan filter ini."
+NO_FILTER = "semua (tanpa berkas batal)"
+
+
+def filter_text(filters: RegisterFilter, divisions: dict[int, str]) -> str:
+    parts = []
+    if filters.status is not None:
+        parts.append(f"status {STATUS_NAMES[filters.status].lower()}")
+    if filters.division_id is not None:
+        parts.append(f"bagian {h(divisions.get(filters.division_id, '?'))}")
+    if filters.letter is not None:
+        parts.append(f"Pasal 17 huruf {filters.letter}")
+    if filters.year is not None:
+        parts.append(f"ditetapkan tahun {filters.year}")
+    return ", ".join(parts) if parts else NO_FILTER
+
+
+def register_page(page: RegisterPage, divisions: dict[int, str], *, restricted: bool) -> str:
+    """The /daftar message for one page."""
+    lines = [REGISTER_TITLE, f"Filter: {filter_text(page.filters, divisions)}"]
+    if restricted:
+        lines.append(REGISTER_SCOPE_DIVISION)
+    if not page.items:
+        lines += ["", REGISTER_EMPTY_FILTERED if page.filters.any else REGISTER_EMPTY]
+        return "\n".join(lines)
+    lines.append(f"{page.total} berkas · halaman {page.page} dari {page.pages}")
+    lines.append("")
+    size = sum(len(line) + 1 for line in lines)
+    for index, entry in enumerate(page.items, start=1):
+        line = entry_lines(index, entry)
+        if size + len(line) > MAX_MESSAGE:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    lines.append("")
+    lines.append(OPEN_HINT)
+    return "\n".join(lines)
+
+
+OPEN_HINT = "Tekan nomor urut untuk membuka rincian berkas."
+BUTTON_PREVIOUS = "◀️ Sebelumnya"
+BUTTON_NEXT = "Berikutnya ▶️"
+BUTTON_STATUS = "Status ▾"
+BUTTON_DIVISION = "Bagian ▾"
+BUTTON_LETTER = "Pasal 17 ▾"
+BUTTON_YEAR = "Tahun ▾"
+BUTTON_CLEAR = "✖️ Hapus filter"
+BUTTON_BACK = "↩️ Kembali"
+BUTTON_ANY_STATUS = "Semua status"
+BUTTON_ANY_DIVISION = "Semua bagian"
+BUTTON_ANY_LETTER = "Semua huruf"
+BUTTON_ANY_YEAR = "Semua tahun"
+CHOSEN = "✓ "
+NO_YEARS = "Belum ada tahun penetapan untuk dipilih."
+
+
+def letter_button(letter: str) -> str:
+    return f"{letter}. {PASAL17[letter][:22]}"
+
+
+# -- /cari -------------------------------------------------------------------------------
+SEARCH_USAGE = (
+    "Tulis kata yang dicari setelah perintahnya, misalnya: /cari notulen\n"
+    "Dicari pada judul dan uraian berkas yang boleh Anda lihat."
+)
+SEARCH_NONE = "Tidak ada berkas dengan kata “{words}” pada judul atau uraiannya."
+
+
+def search_results(words: str, page: RegisterPage) -> str:
+    lines = [f"🔎 Hasil pencarian “{h(words)}”: {page.total} berkas"]
+    if page.total > len(page.items):
+        lines.append(f"Ditampilkan {len(page.items)} terbaru; perjelas kata pencariannya.")
+    lines.append("")
+    size = sum(len(line) + 1 for line in lines)
+    for index, entry in enumerate(page.items, start=1):
+        line = entry_lines(index, entry)
+        if size + len(line) > MAX_MESSAGE:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+# -- /laporan ----------------------------------------------------------------------------
+REPORT_PREPARING = "⏳ Menyusun laporan…"
+REPORT_CAPTION = (
+    "📊 <b>Laporan Daftar Informasi yang Dikecualikan</b> per {when}\n"
+    "{count} berkas{scope}. Lembar: <i>DIK</i> (kolom baku DIK), <i>Kepatuhan SOP</i> "
+    "(waktu tiap langkah terhadap standar {standard}), <i>Ringkasan</i> (per bagian dan bulan)."
+)
+REPORT_SCOPE_DIVISION = " bagian Anda"
+REPORT_CHART_CAPTION = "📈 Ketepatan waktu per langkah per bulan (standar {standard})."
+REPORT_NO_CHART = "Grafik ketepatan waktu belum dapat dibuat: belum ada langkah yang selesai."
+BUTTON_CSV = "📄 Kirim CSV"
+CSV_CAPTION = "📄 Daftar Informasi yang Dikecualikan (CSV, UTF-8), per {when}."
+
+
+def report_filename(today: date, extension: str) -> str:
+    return f"daftar-informasi-dikecualikan-{today:%Y-%m-%d}.{extension}"
+
+
+# -- /kedaluwarsa ------------------------------------------------------------------------
+EXPIRING_NONE = (
+    "Tidak ada pengecualian yang berakhir dalam {days} hari ke depan. 👍\n"
+    "(Jangka waktu permanen atau berupa kondisi tidak memiliki tanggal berakhir.)"
+)
+EXPIRING_TITLE = "⏳ <b>Pengecualian yang berakhir dalam {days} hari</b> ({count}):"
+EXPIRING_HINT = (
+    "Tinjau setiap informasi: bila tetap dikecualikan, lakukan uji konsekuensi ulang; bila "
+    "tidak, umumkan sebagai informasi terbuka lalu tandai dengan /dibuka &lt;nomor&gt;."
+)
+
+
+def days_left_text(days_left: int) -> str:
+    if days_left > 0:
+        return f"{days_left} hari lagi"
+    if days_left == 0:
+        return "hari ini"
+    return f"sudah lewat {-days_left} hari"
+
+
+def expiring_list(items: list[ExpiringEntry], days: int) -> str:
+    lines = [EXPIRING_TITLE.format(days=days, count=len(items)), ""]
+    size = sum(len(line) + 1 for line in lines) + len(EXPIRING_HINT) + 2
+    for index, item in enumerate(items, start=1):
+        record = item.entry.record
+        line = (
+            f"{index}. <b>{h(record.number)}</b> · {h(record.fields.title)}\n"
+            f"    berakhir {tanggal(item.ends_on)} ({days_left_text(item.days_left)}) · "
+            f"{status_text(item.entry)}"
+        )
+        if size + len(line) > MAX_MESSAGE:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    lines += ["", EXPIRING_HINT]
+    return "\n".join(lines)
+
+
+def expiry_notice(notice: ExpiryNotice) -> str:
+    """What every Pejabat PPID is told 30 days, 7 days before, and on the day."""
+    record = notice.record
+    if notice.days_left > 0:
+        when = f"berakhir dalam <b>{notice.days_left} hari</b>, pada {tanggal(notice.ends_on)}"
+    elif notice.days_left == 0:
+        when = f"berakhir <b>hari ini</b>, {tanggal(notice.ends_on)}"
+    else:
+        when = f"<b>telah berakhir</b> pada {tanggal(notice.ends_on)}"
+    return (
+        f"⏳ Masa pengecualian <b>{h(record.number)}</b> ({h(record.fields.title)}) {when}.\n"
+        f"Jangka waktu: {h(period_text(record.fields.period))} · "
+        f"Bagian {h(record.division_name)}\n\n"
+        "Sesuai Pasal 20 UU 14/2008, informasi ini harus ditinjau kembali: bila tetap "
+        "dikecualikan, lakukan uji konsekuensi ulang; bila tidak, umumkan sebagai informasi "
+        f"terbuka dan tandai dengan /dibuka {h(record.number)}"
+    )
+
+
+# -- /dibuka -----------------------------------------------------------------------------
+OPENED_USAGE = (
+    "Tulis nomor berkas dan, bila bukan hari ini, tanggal dibukanya. Contoh:\n"
+    "/dibuka DIK-2026-0001\n"
+    "/dibuka DIK-2026-0001 30-11-2026"
+)
+OPENED_CONFIRM = (
+    "🔓 Tandai <b>{number}</b> ({title}) sebagai <b>informasi terbuka</b> sejak {day}?\n"
+    "Daftar akan menampilkannya sebagai dibuka, dan pemberitahuan akhir masa pengecualian "
+    "untuk berkas ini berhenti. Tanda ini tidak dapat dibatalkan dari bot."
+)
+OPENED_DONE = "✅ <b>{number}</b> ({title}) tercatat dibuka sejak {day}."
+BUTTON_OPENED_YES = "🔓 Ya, tandai dibuka"
+BUTTON_OPENED_NO = "Batal"
+
+
+# -- help --------------------------------------------------------------------------------
+HELP_REGISTER = (
+    "<b>Daftar informasi yang dikecualikan</b>\n"
+    "/daftar — daftar (DIK) terbaru, dengan filter status, bagian, huruf Pasal 17 dan tahun\n"
+    "/cari &lt;kata&gt; — mencari pada judul dan uraian\n"
+    "/laporan — laporan Excel (DIK, kepatuhan SOP, ringkasan) dan grafik; CSV atas permintaan\n"
+    "/kedaluwarsa — pengecualian yang berakhir dalam 90 hari"
+)
+HELP_OPENED = "/dibuka &lt;nomor&gt; [tanggal] — menandai informasi tersimpan sebagai dibuka"
+HELP_DIVISION_ONLY = "(Petugas PPID melihat berkas bagiannya saja.)"
+
+
+def help_text(*, may_open: bool, division_only: bool) -> str:
+    parts = [HELP_REGISTER]
+    if may_open:
+        parts.append(HELP_OPENED)
+    if division_only:
+        parts.append(HELP_DIVISION_ONLY)
+    return "\n".join(parts)
+
+
+def generated_at(now: datetime, tz: ZoneInfo = WIB) -> str:
+    return wib(now, tz)

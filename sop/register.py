@@ -1,0 +1,404 @@
+"""The register of exempted information (Daftar Informasi yang Dikecualikan, DIK): the
+records after the three steps, filtered and paged per viewer, each with the day its
+exemption ends and, once announced public, the day it was opened."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from db.models import RecordRow
+from db.repositories import Repository
+from sop.deadlines import Calendar
+from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
+from sop.service import PpidService, _fields_of
+from sop.validation import clean_text
+
+#: Who sees the whole register; a Petugas PPID sees their division's records only.
+SEES_ALL = frozenset({Role.PEJABAT_PPID, Role.PETUGAS_DOKUMENTASI, Role.ADMIN})
+#: Who may mark stored information as opened (announced public).
+MAY_OPEN = frozenset({Role.PEJABAT_PPID, Role.ADMIN})
+
+PAGE_SIZE = 10
+SEARCH_LIMIT = 20
+SEARCH_MIN = 2
+EXPIRY_WINDOW_DAYS = 90
+#: How many of a record's latest audit entries its card shows.
+TRAIL_LIMIT = 10
+
+
+class RegisterStatus(StrEnum):
+    """A record's place in the register (coarser than ``State``)."""
+
+    IN_PROGRESS = "proses"  # one of the three steps is still due
+    STORED = "tersimpan"  # step 3 done: registered and still exempted
+    OPENED = "dibuka"  # stored, later announced as open information
+    CANCELLED = "batal"  # a draft withdrawn before submission
+
+
+_IN_PROGRESS = [State.DRAFT.value, State.SUBMITTED.value, State.REGISTERED.value]
+_STATUS_QUERY: dict[RegisterStatus | None, dict[str, Any]] = {
+    None: {"states": [*_IN_PROGRESS, State.STORED.value]},
+    RegisterStatus.IN_PROGRESS: {"states": _IN_PROGRESS},
+    RegisterStatus.STORED: {"states": [State.STORED.value], "opened": False},
+    RegisterStatus.OPENED: {"states": [State.STORED.value], "opened": True},
+    RegisterStatus.CANCELLED: {"states": [State.CANCELLED.value]},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterFilter:
+    """What the register is narrowed to; None means "any". ``year`` is the year the
+    information was classified (the date on the classification decision)."""
+
+    status: RegisterStatus | None = None
+    division_id: int | None = None
+    letter: str | None = None
+    year: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.status, self.division_id, self.letter, self.year))
+
+    def query(self) -> dict[str, Any]:
+        if self.letter is not None and self.letter not in PASAL17:
+            raise InvalidInput("Huruf Pasal 17 tidak dikenal (pilih a–j).")
+        if self.year is not None and not 1900 < self.year < 3000:
+            raise InvalidInput("Tahun tidak valid.")
+        query: dict[str, Any] = dict(_STATUS_QUERY[self.status])
+        query["division_id"] = self.division_id
+        query["letter"] = self.letter
+        if self.year is not None:
+            query["classified_from"] = date(self.year, 1, 1)
+            query["classified_before"] = date(self.year + 1, 1, 1)
+        return query
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One line of the register."""
+
+    record: RecordView
+    opened_on: date | None
+    ends_on: date | None  # the exemption's last day, when the period is a date or duration
+
+    @property
+    def status(self) -> RegisterStatus:
+        if self.record.state is State.CANCELLED:
+            return RegisterStatus.CANCELLED
+        if self.record.state is State.STORED:
+            return RegisterStatus.OPENED if self.opened_on else RegisterStatus.STORED
+        return RegisterStatus.IN_PROGRESS
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterPage:
+    items: tuple[RegisterEntry, ...]
+    total: int
+    page: int  # 1-based, clamped to the pages there are
+    pages: int  # at least 1
+    filters: RegisterFilter
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringEntry:
+    entry: RegisterEntry
+    ends_on: date
+    days_left: int  # negative: the period has already ended
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """How long one run of a step took, against its time standard."""
+
+    working: timedelta  # office working time (the calendar's), or wall clock without one
+    wall: timedelta  # plain elapsed time
+    finished: bool  # done or returned (a cancelled draft's run is not a finished step)
+    on_time: bool | None  # None: still running within its due time, or not applicable
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    seq: int
+    at: datetime
+    actor_name: str | None
+    action: str
+    details: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDetails:
+    """What a record's full card adds to ``RecordView``."""
+
+    opened_on: date | None
+    ends_on: date | None
+    times: dict[tuple[int, int], StepTime]  # by (step, attempt) of ``record.runs``
+    trail: tuple[TrailEntry, ...]  # the latest entries, oldest first
+    trail_total: int
+
+    def time_of(self, run: StepRunView) -> StepTime | None:
+        return self.times.get((int(run.step), run.attempt))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    entry: RegisterEntry
+    times: tuple[StepTime, ...]  # one per ``entry.record.runs``
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Everything the workbook, the CSV and the chart are made from; plain data."""
+
+    records: tuple[ReportRecord, ...]
+    generated_at: datetime
+    standard: timedelta
+    tz: ZoneInfo
+
+
+def measure(run: StepRunView, calendar: Calendar, now: datetime) -> StepTime:
+    """A run's working and wall-clock time (until ``now`` while it runs) and whether it
+    kept its due time. Working time comes from the calendar when it counts office hours."""
+    end = run.completed_at or now
+    wall = max(end - run.started_at, timedelta(0))
+    between = getattr(calendar, "working_time_between", None)
+    working = between(run.started_at, end) if callable(between) else wall
+    finished = run.completed_at is not None and run.outcome in {"done", "returned"}
+    if finished:
+        assert run.completed_at is not None
+        on_time: bool | None = run.completed_at <= run.due_at
+    elif run.completed_at is None and now > run.due_at:
+        on_time = False
+    else:
+        on_time = None
+    return StepTime(working=working, wall=wall, finished=finished, on_time=on_time)
+
+
+def ends_on(record: RecordView) -> date | None:
+    return record.fields.period.end_date(record.fields.classified_date)
+
+
+def row_ends_on(row: RecordRow) -> date | None:
+    """``ends_on`` straight from a database row, without building the whole view."""
+    fields = _fields_of(row)
+    return fields.period.end_date(fields.classified_date)
+
+
+class RegisterService:
+    """The register's queries and the "opened" mark; a thin companion of ``PpidService``
+    that shares its transactions, clock and rules of visibility."""
+
+    def __init__(self, service: PpidService) -> None:
+        self.service = service
+
+    # -- visibility ----------------------------------------------------------------------
+    @staticmethod
+    def _scope(actor: Actor) -> dict[str, Any]:
+        """The query restriction for ``actor``: nothing for those who see everything."""
+        if any(actor.has(role) for role in SEES_ALL):
+            return {}
+        if actor.has(Role.PETUGAS_PPID):
+            return {"visible_to": (actor.division_id, actor.user_id)}
+        raise PermissionDenied("Anda tidak memiliki peran untuk melihat daftar ini.")
+
+    async def _entry(self, repo: Repository, row: RecordRow) -> RegisterEntry:
+        view = await self.service._view(repo, row)
+        return RegisterEntry(view, row.opened_on, ends_on(view))
+
+    # -- the register ----------------------------------------------------------------------
+    async def register(
+        self,
+        actor: Actor,
+        filters: RegisterFilter | None = None,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+    ) -> RegisterPage:
+        """One page of the register, newest first, of what ``actor`` may see."""
+        filters = filters or RegisterFilter()
+        query = filters.query()
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            query.update(self._scope(actor))
+            total = await repo.register_count(**query)
+            pages = max(1, math.ceil(total / page_size))
+            page = min(max(page, 1), pages)
+            rows = await repo.register_rows(limit=page_size, offset=(page - 1) * page_size, **query)
+            items = tuple([await self._entry(repo, row) for row in rows])
+        return RegisterPage(items, total, page, pages, filters)
+
+    async def search(self, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> RegisterPage:
+        """Records whose title or description contains ``text`` (any case), newest first."""
+        words = clean_text(text).replace("\n", " ")
+        if len(words) < SEARCH_MIN:
+            raise InvalidInput(f"Kata pencarian terlalu pendek: minimal {SEARCH_MIN} karakter.")
+        if len(words) > 100:
+            raise InvalidInput("Kata pencarian terlalu panjang: maksimal 100 karakter.")
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            query = {**_STATUS_QUERY[None], "text": words, **self._scope(actor)}
+            total = await repo.register_count(**query)
+            rows = await repo.register_rows(limit=limit, **query)
+            items = tuple([await self._entry(repo, row) for row in rows])
+        return RegisterPage(items, total, 1, 1, RegisterFilter())
+
+    async def years(self, actor: Actor) -> list[int]:
+        """The classification years present in what ``actor`` sees, newest first."""
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            days = await repo.register_classified_dates(states=None, **self._scope(actor))
+        return sorted({day.year for day in days}, reverse=True)
+
+    async def expiring(
+        self, actor: Actor, within_days: int = EXPIRY_WINDOW_DAYS
+    ) -> list[ExpiringEntry]:
+        """Exemptions (not yet opened) that end within ``within_days``, or already ended,
+        soonest first."""
+        today = self.service.today()
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            self._scope(actor)
+            found: list[ExpiringEntry] = []
+            for row in await repo.expiry_candidates():
+                end = row_ends_on(row)
+                if end is None or not PpidService.can_view(actor, row):
+                    continue
+                if (end - today).days <= within_days:
+                    entry = await self._entry(repo, row)
+                    found.append(ExpiringEntry(entry, end, (end - today).days))
+        found.sort(key=lambda item: (item.ends_on, item.entry.record.id))
+        return found
+
+    async def entry(self, actor: Actor, record_id: int) -> RegisterEntry:
+        """One record as a line of the register, for those allowed to see it."""
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            return await self._entry(repo, await self.service._load(repo, actor, record_id))
+
+    @staticmethod
+    def require_opener(actor: Actor) -> None:
+        """Refuse anyone who may not mark information as opened."""
+        if not any(actor.has(role) for role in MAY_OPEN):
+            raise PermissionDenied(
+                "Hanya Pejabat PPID atau admin yang dapat menandai informasi sebagai dibuka."
+            )
+
+    def _check_opening(self, actor: Actor, row: RecordRow, opened_on: date) -> None:
+        self.require_opener(actor)
+        if State(row.state) is not State.STORED:
+            raise InvalidTransition(
+                "Hanya informasi yang sudah tersimpan di register (langkah 3 selesai) "
+                "yang dapat ditandai dibuka."
+            )
+        if row.opened_on is not None:
+            raise InvalidInput(
+                f"Informasi ini sudah ditandai dibuka sejak {row.opened_on:%d-%m-%Y}."
+            )
+        if opened_on > self.service.today():
+            raise InvalidInput("Tanggal dibuka tidak boleh di masa depan.")
+        if opened_on < row.classified_date:
+            raise InvalidInput("Tanggal dibuka tidak boleh sebelum tanggal penetapan.")
+
+    async def check_opening(self, actor: Actor, record_id: int, opened_on: date) -> RegisterEntry:
+        """What ``mark_opened`` would refuse, refused now (before asking to confirm)."""
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            row = await self.service._load(repo, actor, record_id)
+            self._check_opening(actor, row, opened_on)
+            return await self._entry(repo, row)
+
+    async def mark_opened(self, actor: Actor, record_id: int, opened_on: date) -> RegisterEntry:
+        """Record that stored exempted information was announced open on ``opened_on``
+        (its period ended, or a new consequence test found it should be public)."""
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            row = await self.service._load(repo, actor, record_id, lock=True)
+            self._check_opening(actor, row, opened_on)
+            if not await repo.set_opened(record_id, opened_on, self.service._now()):
+                raise InvalidInput("Informasi ini sudah ditandai dibuka.")
+            fresh = await repo.record(record_id)
+            if fresh is None:
+                raise NotFound()
+            entry = await self._entry(repo, fresh)
+            await self.service._audit(
+                repo,
+                "record.opened",
+                actor_id=actor.user_id,
+                record_id=record_id,
+                details={
+                    "opened_on": opened_on.isoformat(),
+                    "ends_on": entry.ends_on.isoformat() if entry.ends_on else None,
+                },
+            )
+        return entry
+
+    # -- a record's full card ------------------------------------------------------------
+    async def details(
+        self, actor: Actor, record: RecordView, trail_limit: int = TRAIL_LIMIT
+    ) -> RecordDetails:
+        """Opened day, end of the exemption, time per step run and the latest audit
+        entries of a record ``actor`` may see."""
+        now = self.service.clock.now()
+        async with self.service._tx() as repo:
+            actor = await self.service._fresh_actor(repo, actor)
+            row = await self.service._load(repo, actor, record.id)
+            entries = await repo.audit_entries(record_id=record.id)
+            latest = entries[-trail_limit:] if trail_limit else []
+            names = await repo.user_names(
+                sorted({e.actor_user_id for e in latest if e.actor_user_id is not None})
+            )
+            opened = row.opened_on
+        trail = tuple(
+            TrailEntry(
+                seq=e.seq,
+                at=e.at,
+                actor_name=names.get(e.actor_user_id) if e.actor_user_id else None,
+                action=e.action,
+                details=json.loads(e.details),
+            )
+            for e in latest
+        )
+        calendar = self.service.calendar
+        times = {(int(run.step), run.attempt): measure(run, calendar, now) for run in record.runs}
+        return RecordDetails(opened, ends_on(record), times, trail, len(entries))
+
+    # -- reports ---------------------------------------------------------------------------
+    async def report_data(self, actor: Actor | None = None) -> ReportData:
+        """The register with each step run measured, for the workbook; ``actor`` None is
+        the operator on the command line (everything)."""
+        now = self.service.clock.now()
+        async with self.service._tx() as repo:
+            query: dict[str, Any] = dict(_STATUS_QUERY[None])
+            if actor is not None:
+                actor = await self.service._fresh_actor(repo, actor)
+                query.update(self._scope(actor))
+            rows = await repo.register_rows(**query)
+            entries = [await self._entry(repo, row) for row in reversed(rows)]
+        calendar = self.service.calendar
+        records = tuple(
+            ReportRecord(entry, tuple(measure(run, calendar, now) for run in entry.record.runs))
+            for entry in entries
+        )
+        return ReportData(records, now, self.service.step_deadline, self.service.tz)
+
+
+__all__ = [
+    "ExpiringEntry",
+    "RecordDetails",
+    "RegisterEntry",
+    "RegisterFilter",
+    "RegisterPage",
+    "RegisterService",
+    "RegisterStatus",
+    "ReportData",
+    "ReportRecord",
+    "StepTime",
+    "TrailEntry",
+    "ends_on",
+    "measure",
+]

@@ -1,0 +1,401 @@
+"""The register and the evidence of SOP compliance as files: an XLSX workbook (the DIK in
+the columns public bodies publish, time per step against the standard, a summary per
+division and month), the DIK as CSV, and a PNG chart of on-time share per step.
+
+Pure functions over ``ReportData``; nothing here reads the database or talks to Telegram.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, State, Step
+from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
+
+SHEET_DIK = "DIK"
+SHEET_COMPLIANCE = "Kepatuhan SOP"
+SHEET_SUMMARY = "Ringkasan"
+
+DIK_HEADERS = ("No", "Informasi", "Dasar hukum", "Konsekuensi", "Jangka waktu", "Keterangan")
+COMPLIANCE_HEADERS = (
+    "Nomor berkas",
+    "Judul",
+    "Bagian",
+    "Langkah",
+    "Percobaan",
+    "Pelaksana",
+    "Mulai (WIB)",
+    "Batas waktu (WIB)",
+    "Selesai (WIB)",
+    "Hasil",
+    "Waktu kerja (menit)",
+    "Waktu kalender (menit)",
+    "Tepat waktu",
+)
+SUMMARY_HEADERS = (
+    "Bagian",
+    "Bulan",
+    "Berkas",
+    *(f"Median langkah {int(step)} (menit)" for step in Step),
+    *(f"Tepat waktu langkah {int(step)}" for step in Step),
+    "Tepat waktu (semua langkah)",
+)
+ALL_DIVISIONS = "Semua bagian"
+
+_MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+_STEP_LABELS = {
+    Step.PRODUCE: "1. Menghasilkan dan menyimpan (Petugas PPID)",
+    Step.HANDOVER: "2. Menyerahkan dan mendata (Petugas Dokumentasi)",
+    Step.RECEIVE: "3. Menerima dan menyimpan (Pejabat PPID)",
+}
+_OUTCOMES = {"done": "selesai", "returned": "dikembalikan", "cancelled": "dibatalkan"}
+_IN_PROGRESS = {
+    State.DRAFT: "dalam proses: langkah 1",
+    State.SUBMITTED: "dalam proses: langkah 2",
+    State.REGISTERED: "dalam proses: langkah 3",
+}
+_DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+
+
+# -- words --------------------------------------------------------------------------------
+def tanggal(day: date) -> str:
+    """``7 Desember 2026``."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def standard_text(standard: timedelta) -> str:
+    minutes = int(standard.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours and not rest:
+        return f"{hours} jam"
+    return f"{minutes} menit"
+
+
+def legal_basis_text(letters: Sequence[str], other: str | None) -> str:
+    parts = [f"Pasal 17 huruf {letter} UU 14/2008" for letter in letters]
+    if other:
+        parts.append(other)
+    return "; ".join(parts)
+
+
+def period_text(period: ExemptionPeriod, end: date | None) -> str:
+    if period.kind is PeriodKind.UNTIL_DATE and period.until:
+        return f"Sampai {tanggal(period.until)}"
+    if period.kind is PeriodKind.DURATION:
+        unit = DurationUnit(period.unit).value if period.unit else ""
+        text = f"{period.amount} {unit} sejak penetapan"
+        return f"{text} (sampai {tanggal(end)})" if end else text
+    if period.kind is PeriodKind.CONDITION:
+        return f"Sampai {period.condition}"
+    return "Permanen"
+
+
+def remarks(item: ReportRecord) -> str:
+    """Keterangan: status, register number, opened day, who classified it where and when."""
+    entry = item.entry
+    record = entry.record
+    f = record.fields
+    parts: list[str] = []
+    if entry.status is RegisterStatus.OPENED and entry.opened_on:
+        parts.append(f"Dibuka sejak {tanggal(entry.opened_on)}")
+    elif entry.status is RegisterStatus.STORED:
+        parts.append("Dikecualikan")
+    else:
+        parts.append(_IN_PROGRESS.get(record.state, "dibatalkan").capitalize())
+    parts.append(
+        f"Nomor register {record.register_number}"
+        if record.register_number
+        else f"Nomor sementara {record.number}"
+    )
+    parts.append(f"Bagian {record.division_name}")
+    parts.append(
+        f"Ditetapkan oleh {f.classified_by}, {f.classified_place}, {tanggal(f.classified_date)}"
+    )
+    return "; ".join(parts)
+
+
+# -- rows ---------------------------------------------------------------------------------
+def dik_rows(data: ReportData) -> list[list[object]]:
+    """The DIK as public bodies publish it, oldest record first."""
+    rows: list[list[object]] = []
+    for number, item in enumerate(data.records, start=1):
+        record = item.entry.record
+        f = record.fields
+        rows.append(
+            [
+                number,
+                f"{f.title}\n{f.description}",
+                legal_basis_text(f.pasal17, f.other_legal_basis),
+                f.consequence,
+                period_text(f.period, item.entry.ends_on),
+                remarks(item),
+            ]
+        )
+    return rows
+
+
+def _minutes(value: timedelta) -> float:
+    return round(value.total_seconds() / 60, 1)
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Excel keeps no time zone: write the office's local time, as the header says."""
+    return moment.astimezone(tz).replace(tzinfo=None) if moment is not None else None
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else "Ya" if value else "Tidak"
+
+
+def compliance_rows(data: ReportData) -> list[list[object]]:
+    """One row per run of a step (a returned step runs again and gets a row of its own)."""
+    rows: list[list[object]] = []
+    for item in data.records:
+        record = item.entry.record
+        for run, time in zip(record.runs, item.times, strict=True):
+            rows.append(
+                [
+                    record.number,
+                    record.fields.title,
+                    record.division_name,
+                    _STEP_LABELS[run.step],
+                    run.attempt,
+                    run.completed_by_name,
+                    _local(run.started_at, data.tz),
+                    _local(run.due_at, data.tz),
+                    _local(run.completed_at, data.tz),
+                    _OUTCOMES.get(run.outcome or "", "berjalan"),
+                    _minutes(time.working),
+                    _minutes(time.wall),
+                    _yes_no(time.on_time if time.finished else None),
+                ]
+            )
+    return rows
+
+
+def month_of(record: RecordView, tz: ZoneInfo) -> str:
+    """The month a record was started, ``2026-11``; its steps are counted in that month."""
+    local = record.created_at.astimezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+@dataclass
+class _Group:
+    records: int = 0
+    times: dict[Step, list[StepTime]] = field(default_factory=lambda: {s: [] for s in Step})
+
+
+def _finished_by_step(item: ReportRecord) -> Iterable[tuple[Step, StepTime]]:
+    for run, time in zip(item.entry.record.runs, item.times, strict=True):
+        if time.finished:
+            yield run.step, time
+
+
+def _share(times: Sequence[StepTime]) -> float | None:
+    if not times:
+        return None
+    return round(sum(1 for t in times if t.on_time) / len(times), 4)
+
+
+def _median(times: Sequence[StepTime]) -> float | None:
+    if not times:
+        return None
+    return round(statistics.median(t.working.total_seconds() / 60 for t in times), 1)
+
+
+def summary_rows(data: ReportData) -> list[list[object]]:
+    """Per division and month: records, median working time per step, share on time.
+    Only finished runs (done or returned) count; the last row adds everything up."""
+    groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
+    total = _Group()
+    for item in data.records:
+        key = (item.entry.record.division_name, month_of(item.entry.record, data.tz))
+        for group in (groups[key], total):
+            group.records += 1
+            for step, time in _finished_by_step(item):
+                group.times[step].append(time)
+    rows = [
+        _summary_row(division, month, group) for (division, month), group in sorted(groups.items())
+    ]
+    rows.append(_summary_row(ALL_DIVISIONS, "Jumlah", total))
+    return rows
+
+
+def _summary_row(division: str, month: str, group: _Group) -> list[object]:
+    every = [time for step in Step for time in group.times[step]]
+    return [
+        division,
+        month,
+        group.records,
+        *(_median(group.times[step]) for step in Step),
+        *(_share(group.times[step]) for step in Step),
+        _share(every),
+    ]
+
+
+def on_time_by_month(data: ReportData) -> dict[str, dict[Step, float | None]]:
+    """The chart's numbers: per month, per step, the share of finished runs on time."""
+    months: dict[str, dict[Step, list[StepTime]]] = defaultdict(lambda: {s: [] for s in Step})
+    for item in data.records:
+        month = month_of(item.entry.record, data.tz)
+        for step, time in _finished_by_step(item):
+            months[month][step].append(time)
+    return {
+        month: {step: _share(times[step]) for step in Step}
+        for month, times in sorted(months.items())
+    }
+
+
+# -- files --------------------------------------------------------------------------------
+def workbook_bytes(data: ReportData) -> bytes:
+    """The XLSX workbook: sheets "DIK", "Kepatuhan SOP" and "Ringkasan"."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.properties.title = "Daftar Informasi yang Dikecualikan"
+    book.properties.creator = "ppidbot"
+    standard = standard_text(data.standard)
+
+    def fill(
+        ws: Any, headers: Sequence[str], rows: list[list[object]], widths: Sequence[int]
+    ) -> None:
+        ws.append(list(headers))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in rows:
+            ws.append(row)
+        for index, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        if rows:
+            ws.auto_filter.ref = ws.dimensions
+
+    dik = book.active
+    dik.title = SHEET_DIK
+    fill(dik, DIK_HEADERS, dik_rows(data), (5, 50, 30, 45, 28, 45))
+    for row in dik.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    compliance = book.create_sheet(SHEET_COMPLIANCE)
+    fill(
+        compliance,
+        COMPLIANCE_HEADERS,
+        compliance_rows(data),
+        (16, 40, 30, 42, 10, 24, 17, 17, 17, 13, 12, 12, 11),
+    )
+    for column in ("G", "H", "I"):
+        for cell in compliance[column][1:]:
+            cell.number_format = _DATETIME_FORMAT
+
+    summary = book.create_sheet(SHEET_SUMMARY)
+    fill(summary, SUMMARY_HEADERS, summary_rows(data), (30, 10, 8, 14, 14, 14, 13, 13, 13, 14))
+    for row in summary.iter_rows(min_row=2, min_col=7, max_col=10):
+        for cell in row:
+            cell.number_format = "0%"
+    summary.append([])
+    summary.append([f"Standar waktu setiap langkah: {standard} (SOP 25/2021)."])
+    summary.append(
+        [
+            "Waktu kerja dihitung dengan kalender kerja kantor; waktu kalender adalah waktu "
+            "yang berlalu. Bulan = bulan berkas mulai dicatat. Hanya langkah yang selesai "
+            "atau dikembalikan yang dihitung."
+        ]
+    )
+    summary.append([f"Dibuat {data.generated_at.astimezone(data.tz):%d-%m-%Y %H.%M} WIB."])
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def dik_csv_bytes(data: ReportData) -> bytes:
+    """The DIK sheet as CSV (UTF-8 with a byte-order mark, so spreadsheets read it right)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(DIK_HEADERS)
+    writer.writerows(dik_rows(data))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def chart_png(data: ReportData) -> bytes | None:
+    """A bar chart of on-time share per step per month; None when no step has finished."""
+    shares = on_time_by_month(data)
+    if not shares:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    months = list(shares)
+    figure = Figure(figsize=(max(6.0, 1.6 * len(months) + 3), 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    width = 0.8 / len(Step)
+    for index, step in enumerate(Step):
+        # A month without a finished run of the step gets no bar (not a 0 % bar).
+        values = [
+            math.nan if shares[month][step] is None else 100 * (shares[month][step] or 0)
+            for month in months
+        ]
+        positions = [m + (index - 1) * width for m in range(len(months))]
+        bars = axes.bar(positions, values, width, label=f"Langkah {int(step)}")
+        axes.bar_label(bars, fmt="%.0f%%", fontsize=8)
+    axes.set_xticks(range(len(months)))
+    axes.set_xticklabels([_month_label(month) for month in months])
+    axes.set_xlim(-0.6, len(months) - 0.4)
+    axes.set_ylim(0, 112)
+    axes.set_ylabel("Tepat waktu (%)")
+    axes.set_title(f"Ketepatan waktu per langkah (standar {standard_text(data.standard)})")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(Step), frameon=False)
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _month_label(month: str) -> str:
+    year, number = month.split("-")
+    return f"{_MONTHS[int(number) - 1][:3]} {year}"
+
+
+__all__ = [
+    "COMPLIANCE_HEADERS",
+    "DIK_HEADERS",
+    "SHEET_COMPLIANCE",
+    "SHEET_DIK",
+    "SHEET_SUMMARY",
+    "SUMMARY_HEADERS",
+    "chart_png",
+    "compliance_rows",
+    "dik_csv_bytes",
+    "dik_rows",
+    "on_time_by_month",
+    "summary_rows",
+    "workbook_bytes",
+]
