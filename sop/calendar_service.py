@@ -64,24 +64,24 @@ class CalendarService:
         With ``announce``, a change is passed to the service's listeners for every open
         record, so that jobs derived from due times (reminders) are rebuilt.
         """
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             closures = await self._closure_map(repo)
         if closures == self.calendar.closures:
             return False
         self.calendar.set_closures(closures)
         if announce:
-            async with self._service._tx() as repo:
+            async with self._service.transaction() as repo:
                 views = [
                     await self._record_view(repo, run.record_id) for run in await repo.open_runs()
                 ]
             for view in views:
                 if view is not None:
-                    await self._service._emit(view)
+                    await self._service.emit(view)
         return True
 
     async def closures(self) -> list[Closure]:
         """Every office closure, earliest first."""
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             return [await self._closure(repo, row) for row in await repo.closures()]
 
     def upcoming(self, days: int = 60) -> list[ClosedDay]:
@@ -95,7 +95,7 @@ class CalendarService:
     ) -> ClosureChange:
         """Close the office on ``day`` (admins; ``by=None`` is the operator's CLI)."""
         try:
-            async with self._service._tx() as repo:
+            async with self._service.transaction() as repo:
                 actor_id = await self._admin_id(repo, by)
                 description = validate_text(
                     description, label="Keterangan", minimum=3, maximum=DESCRIPTION_MAX
@@ -111,12 +111,12 @@ class CalendarService:
                         day=day,
                         description=description,
                         created_by=actor_id,
-                        created_at=self._service._now(),
+                        created_at=self._service.now(),
                     )
                 )
                 closure = await self._closure(repo, row)
                 closures, moved = await self._apply(repo)
-                await self._service._audit(
+                await self._service.audit(
                     repo,
                     "calendar.closure_added",
                     actor_id=actor_id,
@@ -133,7 +133,7 @@ class CalendarService:
 
     async def remove_closure(self, day: date, *, by: Actor | None = None) -> ClosureChange:
         """Open the office again on ``day`` (admins; ``by=None`` is the operator's CLI)."""
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             actor_id = await self._admin_id(repo, by)
             row = await repo.closure(day)
             if row is None:
@@ -147,7 +147,7 @@ class CalendarService:
             closure = await self._closure(repo, row)
             await repo.delete_closure(day)
             closures, moved = await self._apply(repo)
-            await self._service._audit(
+            await self._service.audit(
                 repo,
                 "calendar.closure_removed",
                 actor_id=actor_id,
@@ -182,7 +182,7 @@ class CalendarService:
     async def _admin_id(self, repo: Repository, by: Actor | None) -> int | None:
         if by is None:
             return None
-        actor = await self._service._fresh_actor(repo, by)
+        actor = await self._service.fresh_actor(repo, by)
         if not actor.is_admin:
             raise PermissionDenied("Maaf, hanya admin PPID yang dapat mengubah hari libur kantor.")
         return actor.user_id
@@ -192,7 +192,7 @@ class CalendarService:
         they now are in this transaction; return those closures and the moved records."""
         closures = await self._closure_map(repo)
         calendar = self.calendar.with_closures(closures)
-        now = self._service._now()
+        now = self._service.now()
         moved: list[int] = []
         for run in await repo.open_runs():
             if run.overdue_at is not None or run.due_at <= now:
@@ -208,11 +208,11 @@ class CalendarService:
         self.calendar.set_closures(closures)
         if not moved:
             return
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             views = [await self._record_view(repo, record_id) for record_id in moved]
         for view in views:
             if view is not None:
-                await self._service._emit(view)
+                await self._service.emit(view)
 
     @staticmethod
     async def _closure_map(repo: Repository) -> dict[date, str]:
@@ -220,7 +220,7 @@ class CalendarService:
 
     async def _record_view(self, repo: Repository, record_id: int) -> RecordView | None:
         row = await repo.record(record_id)
-        return await self._service._view(repo, row) if row is not None else None
+        return await self._service.view(repo, row) if row is not None else None
 
     @staticmethod
     async def _closure(repo: Repository, row: OfficeClosureRow) -> Closure:

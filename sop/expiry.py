@@ -62,7 +62,7 @@ class ExpiryService:
     async def due(self) -> list[tuple[RecordView, NoticeKind, date]]:
         """Every notice due today that nobody has claimed yet (nothing is claimed)."""
         today = self.service.today()
-        async with self.service._tx() as repo:
+        async with self.service.transaction() as repo:
             rows = await repo.expiry_candidates()
             sent = {(n.record_id, n.kind) for n in await repo.expiry_notices([r.id for r in rows])}
             due = []
@@ -70,7 +70,7 @@ class ExpiryService:
                 end = row_ends_on(row)
                 kind = notice_due(end, today) if end else None
                 if end is not None and kind is not None and (row.id, kind.value) not in sent:
-                    due.append((await self.service._view(repo, row), kind, end))
+                    due.append((await self.service.view(repo, row), kind, end))
             return due
 
     async def claim_due(self) -> list[ExpiryNotice]:
@@ -87,16 +87,16 @@ class ExpiryService:
 
     async def _claim(self, record_id: int, kind: NoticeKind, end: date) -> int | None:
         try:
-            async with self.service._tx() as repo:
-                return await repo.claim_expiry_notice(record_id, kind, end, self.service._now())
+            async with self.service.transaction() as repo:
+                return await repo.claim_expiry_notice(record_id, kind, end, self.service.now())
         except IntegrityError:
             return None
 
     async def _reclaim_lost(self, today: date) -> list[ExpiryNotice]:
         """Claims whose process stopped before sending finished are taken over once."""
-        now = self.service._now()
+        now = self.service.now()
         lost: list[ExpiryNotice] = []
-        async with self.service._tx() as repo:
+        async with self.service.transaction() as repo:
             for notice in await repo.unfinished_expiry_notices(now - STALE_CLAIM):
                 if not await repo.reclaim_expiry_notice(notice.id, notice.sent_at, now):
                     continue
@@ -104,7 +104,7 @@ class ExpiryService:
                 if row is None or row.opened_on is not None or row.state == "cancelled":
                     await repo.finish_expiry_notice(notice.id, 0)
                     continue
-                view = await self.service._view(repo, row)
+                view = await self.service.view(repo, row)
                 kind = NoticeKind(notice.kind)
                 lost.append(
                     ExpiryNotice(
@@ -124,12 +124,12 @@ class ExpiryService:
     async def delivered(self, notice: ExpiryNotice, recipients: int) -> None:
         """Finish a claim: audited when someone received it; given back when nobody did, so
         the next check tries again (for instance once a Pejabat PPID is registered)."""
-        async with self.service._tx() as repo:
+        async with self.service.transaction() as repo:
             if recipients == 0:
                 await repo.release_expiry_notice(notice.notice_id)
                 return
             await repo.finish_expiry_notice(notice.notice_id, recipients)
-            await self.service._audit(
+            await self.service.audit(
                 repo,
                 "expiry.notified",
                 actor_id=None,

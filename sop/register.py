@@ -17,7 +17,7 @@ from db.repositories import Repository
 from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
-from sop.service import PpidService, _fields_of
+from sop.service import PpidService, fields_of
 from sop.validation import clean_text
 
 #: Who sees the whole register; a Petugas PPID sees their division's records only.
@@ -186,7 +186,7 @@ def ends_on(record: RecordView) -> date | None:
 
 def row_ends_on(row: RecordRow) -> date | None:
     """``ends_on`` straight from a database row, without building the whole view."""
-    fields = _fields_of(row)
+    fields = fields_of(row)
     return fields.period.end_date(fields.classified_date)
 
 
@@ -208,7 +208,7 @@ class RegisterService:
         raise PermissionDenied("Anda tidak memiliki peran untuk melihat daftar ini.")
 
     async def _entry(self, repo: Repository, row: RecordRow) -> RegisterEntry:
-        view = await self.service._view(repo, row)
+        view = await self.service.view(repo, row)
         return RegisterEntry(view, row.opened_on, ends_on(view))
 
     # -- the register ----------------------------------------------------------------------
@@ -222,8 +222,8 @@ class RegisterService:
         """One page of the register, newest first, of what ``actor`` may see."""
         filters = filters or RegisterFilter()
         query = filters.query()
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
             query.update(self._scope(actor))
             total = await repo.register_count(**query)
             pages = max(1, math.ceil(total / page_size))
@@ -239,8 +239,8 @@ class RegisterService:
             raise InvalidInput(f"Kata pencarian terlalu pendek: minimal {SEARCH_MIN} karakter.")
         if len(words) > 100:
             raise InvalidInput("Kata pencarian terlalu panjang: maksimal 100 karakter.")
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
             query = {**_STATUS_QUERY[None], "text": words, **self._scope(actor)}
             total = await repo.register_count(**query)
             rows = await repo.register_rows(limit=limit, **query)
@@ -249,8 +249,8 @@ class RegisterService:
 
     async def years(self, actor: Actor) -> list[int]:
         """The classification years present in what ``actor`` sees, newest first."""
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
             days = await repo.register_classified_dates(states=None, **self._scope(actor))
         return sorted({day.year for day in days}, reverse=True)
 
@@ -260,8 +260,8 @@ class RegisterService:
         """Exemptions (not yet opened) that end within ``within_days``, or already ended,
         soonest first."""
         today = self.service.today()
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
             self._scope(actor)
             found: list[ExpiringEntry] = []
             for row in await repo.expiry_candidates():
@@ -276,9 +276,9 @@ class RegisterService:
 
     async def entry(self, actor: Actor, record_id: int) -> RegisterEntry:
         """One record as a line of the register, for those allowed to see it."""
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
-            return await self._entry(repo, await self.service._load(repo, actor, record_id))
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
+            return await self._entry(repo, await self.service.load(repo, actor, record_id))
 
     @staticmethod
     def require_opener(actor: Actor) -> None:
@@ -306,26 +306,26 @@ class RegisterService:
 
     async def check_opening(self, actor: Actor, record_id: int, opened_on: date) -> RegisterEntry:
         """What ``mark_opened`` would refuse, refused now (before asking to confirm)."""
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
-            row = await self.service._load(repo, actor, record_id)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
+            row = await self.service.load(repo, actor, record_id)
             self._check_opening(actor, row, opened_on)
             return await self._entry(repo, row)
 
     async def mark_opened(self, actor: Actor, record_id: int, opened_on: date) -> RegisterEntry:
         """Record that stored exempted information was announced open on ``opened_on``
         (its period ended, or a new consequence test found it should be public)."""
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
-            row = await self.service._load(repo, actor, record_id, lock=True)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
+            row = await self.service.load(repo, actor, record_id, lock=True)
             self._check_opening(actor, row, opened_on)
-            if not await repo.set_opened(record_id, opened_on, self.service._now()):
+            if not await repo.set_opened(record_id, opened_on, self.service.now()):
                 raise InvalidInput("Informasi ini sudah ditandai dibuka.")
             fresh = await repo.record(record_id)
             if fresh is None:
                 raise NotFound()
             entry = await self._entry(repo, fresh)
-            await self.service._audit(
+            await self.service.audit(
                 repo,
                 "record.opened",
                 actor_id=actor.user_id,
@@ -344,9 +344,9 @@ class RegisterService:
         """Opened day, end of the exemption, time per step run and the latest audit
         entries of a record ``actor`` may see."""
         now = self.service.clock.now()
-        async with self.service._tx() as repo:
-            actor = await self.service._fresh_actor(repo, actor)
-            row = await self.service._load(repo, actor, record.id)
+        async with self.service.transaction() as repo:
+            actor = await self.service.fresh_actor(repo, actor)
+            row = await self.service.load(repo, actor, record.id)
             entries = await repo.audit_entries(record_id=record.id)
             latest = entries[-trail_limit:] if trail_limit else []
             names = await repo.user_names(
@@ -372,10 +372,10 @@ class RegisterService:
         """The register with each step run measured, for the workbook; ``actor`` None is
         the operator on the command line (everything)."""
         now = self.service.clock.now()
-        async with self.service._tx() as repo:
+        async with self.service.transaction() as repo:
             query: dict[str, Any] = dict(_STATUS_QUERY[None])
             if actor is not None:
-                actor = await self.service._fresh_actor(repo, actor)
+                actor = await self.service.fresh_actor(repo, actor)
                 query.update(self._scope(actor))
             rows = await repo.register_rows(**query)
             entries = [await self._entry(repo, row) for row in reversed(rows)]

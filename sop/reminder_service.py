@@ -103,7 +103,7 @@ class ReminderService:
     async def upcoming(self, now: datetime | None = None) -> list[Notice]:
         """Every notice of an open step that is still to come, soonest first."""
         now = now or self.now()
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             runs = await repo.open_runs()
         notices = [n for run in runs for n in self._plan_run(run) if n.at > now]
         return sorted(notices, key=lambda n: n.at)
@@ -113,7 +113,7 @@ class ReminderService:
         """Notices whose time has come at ``now``, not yet recorded as sent, of steps still
         open; at most one per step run (see ``sop.reminders.due_now``)."""
         now = now or self.now()
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             runs = await repo.open_runs()
             sent: dict[int, set[tuple[NoticeKind, int]]] = defaultdict(set)
             for row in await repo.reminders_sent_for([run.id for run in runs]):
@@ -135,7 +135,7 @@ class ReminderService:
         an escalation also marks the step run overdue.
         """
         try:
-            async with self._service._tx() as repo:
+            async with self._service.transaction() as repo:
                 run = await repo.run(run_id)
                 if run is None:
                     return None
@@ -158,7 +158,7 @@ class ReminderService:
                 )
                 if kind is NoticeKind.OVERDUE:
                     await repo.mark_overdue(run_id, at)
-                await self._service._audit(
+                await self._service.audit(
                     repo,
                     "step.overdue" if kind is NoticeKind.OVERDUE else "reminder.sent",
                     actor_id=None,
@@ -203,7 +203,7 @@ class ReminderService:
     async def unconfirmed(self) -> list[Delivery]:
         """Claims whose sending never finished, because the bot stopped in between; for its
         next start. Those of steps that have closed meanwhile are settled, unsent."""
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             rows = list(await repo.undelivered_reminders())
             runs = {row.run_id: await repo.run(row.run_id) for row in rows}
         deliveries = []
@@ -234,7 +234,7 @@ class ReminderService:
     async def confirm(self, claim_id: int, recipients: int, *, late: bool | None = None) -> None:
         """Sending a claimed notice is over: ``recipients`` people received it (``late``:
         a claim re-sent after a restart is late, whatever it was when claimed)."""
-        async with self._service._tx() as repo:
+        async with self._service.transaction() as repo:
             await repo.mark_reminder_delivered(claim_id, self.now(), recipients, late=late)
 
     # -- who hears of it ---------------------------------------------------------------
@@ -242,13 +242,13 @@ class ReminderService:
         self, claim_id: int, run_id: int, notice: Notice, late: bool
     ) -> Delivery | None:
         service = self._service
-        async with service._tx() as repo:
+        async with service.transaction() as repo:
             run = await repo.run(run_id)
             row = await repo.record(notice.record_id)
             if run is None or row is None or run.completed_at is not None:
                 return None
-            record = await service._view(repo, row)
-            actors = await service._responsible(repo, record)
+            record = await service.view(repo, row)
+            actors = await service.responsible_in(repo, record)
             escalation: tuple[Actor, ...] = ()
             if notice.kind is NoticeKind.OVERDUE:
                 escalation = await self._escalation(repo, {a.user_id for a in actors})
@@ -262,5 +262,5 @@ class ReminderService:
             for user in await repo.users_with_role(role):
                 if user.id not in seen:
                     seen.add(user.id)
-                    people.append(await self._service._actor(repo, user))
+                    people.append(await self._service.actor_of(repo, user))
         return tuple(people)

@@ -119,29 +119,31 @@ class PpidService:
         a step done, a return, a cancellation): the scheduler derives its jobs from it."""
         self._listeners.append(listener)
 
-    async def _emit(self, record: RecordView) -> None:
+    async def emit(self, record: RecordView) -> None:
         for listener in self._listeners:
             try:
                 await listener(record)
             except Exception:  # a listener never undoes a committed step
                 log.exception("listener failed for record %s", record.id)
 
-    # -- plumbing ----------------------------------------------------------------------
+    # -- building blocks, shared with the sibling services (register, reminders, calendar,
+    # expiry) so there is one transaction style, one audit chain and one set of listeners.
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[Repository]:
+    async def transaction(self) -> AsyncIterator[Repository]:
+        """One database transaction; the repository never commits on its own."""
         async with self._sessions() as session, session.begin():
             yield Repository(session)
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         now = self.clock.now()
         if now.tzinfo is None:
             raise ValueError("the clock returned a naive datetime")
         return now.astimezone(UTC)
 
     def today(self) -> date:
-        return self._now().astimezone(self.tz).date()
+        return self.now().astimezone(self.tz).date()
 
-    async def _audit(
+    async def audit(
         self,
         repo: Repository,
         action: str,
@@ -151,7 +153,7 @@ class PpidService:
         details: dict[str, object] | None = None,
     ) -> None:
         head = await repo.lock_audit_head()
-        at = self._now()
+        at = self.now()
         seq = head.last_seq + 1
         details_json = canonical_details(details or {})
         digest = entry_hash(head.last_hash, seq, at, actor_id, action, record_id, details_json)
@@ -167,7 +169,7 @@ class PpidService:
         )
         await repo.append_audit(row, head)
 
-    async def _actor(self, repo: Repository, user: UserRow) -> Actor:
+    async def actor_of(self, repo: Repository, user: UserRow) -> Actor:
         roles = await repo.roles_of(user.id)
         return Actor(
             user_id=user.id,
@@ -179,12 +181,12 @@ class PpidService:
             active=user.active,
         )
 
-    async def _fresh_actor(self, repo: Repository, actor: Actor) -> Actor:
+    async def fresh_actor(self, repo: Repository, actor: Actor) -> Actor:
         """Re-read the actor inside the transaction: roles may have been revoked."""
         user = await repo.user(actor.user_id)
         if user is None or not user.active:
             raise NotRegistered()
-        fresh = await self._actor(repo, user)
+        fresh = await self.actor_of(repo, user)
         if not fresh.roles:
             raise NotRegistered()
         return fresh
@@ -195,16 +197,16 @@ class PpidService:
     # -- people ------------------------------------------------------------------------
     async def actor_by_telegram(self, telegram_id: int) -> Actor | None:
         """The registered person behind a Telegram account, or None (no role, no access)."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             user = await repo.user_by_telegram(telegram_id)
             if user is None or not user.active:
                 return None
-            actor = await self._actor(repo, user)
+            actor = await self.actor_of(repo, user)
             return actor if actor.roles else None
 
     async def touch_user(self, telegram_id: int, full_name: str, username: str | None) -> None:
         """Keep a known person's display name current."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             user = await repo.user_by_telegram(telegram_id)
             if user and (user.full_name != full_name or user.username != username):
                 user.full_name = full_name[:200]
@@ -212,15 +214,15 @@ class PpidService:
 
     async def ensure_admins(self, telegram_ids: list[int]) -> None:
         """Make sure the bootstrap admins from the configuration exist and are admins."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             for telegram_id in telegram_ids:
                 user = await repo.user_by_telegram(telegram_id)
                 if user is None:
                     user = await repo.add_user(
-                        telegram_id, f"Admin {telegram_id}", None, self._now()
+                        telegram_id, f"Admin {telegram_id}", None, self.now()
                     )
-                if await repo.grant_role(user.id, Role.ADMIN, self._now(), None):
-                    await self._audit(
+                if await repo.grant_role(user.id, Role.ADMIN, self.now(), None):
+                    await self.audit(
                         repo,
                         "role.granted",
                         actor_id=None,
@@ -237,9 +239,9 @@ class PpidService:
         by: Actor | None = None,
     ) -> Actor:
         """Register someone with a role (command line, or an admin)."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             if by is not None:
-                by = await self._fresh_actor(repo, by)
+                by = await self.fresh_actor(repo, by)
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat menambah pengguna.")
             if role is Role.PETUGAS_PPID and division_id is None:
@@ -248,24 +250,24 @@ class PpidService:
                 raise InvalidInput("Bagian tidak dikenal.")
             user = await repo.user_by_telegram(telegram_id)
             if user is None:
-                user = await repo.add_user(telegram_id, full_name, None, self._now())
+                user = await repo.add_user(telegram_id, full_name, None, self.now())
             if division_id is not None:
                 user.division_id = division_id
             user.active = True
-            await repo.grant_role(user.id, role, self._now(), by.user_id if by else None)
-            await self._audit(
+            await repo.grant_role(user.id, role, self.now(), by.user_id if by else None)
+            await self.audit(
                 repo,
                 "role.granted",
                 actor_id=by.user_id if by else None,
                 details={"user": user.id, "role": role, "division": division_id},
             )
-            return await self._actor(repo, user)
+            return await self.actor_of(repo, user)
 
     async def people(self, by: Actor | None = None) -> list[Actor]:
         """Everyone registered, with roles; admins only (None: the operator's CLI)."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             if by is not None:
-                by = await self._fresh_actor(repo, by)
+                by = await self.fresh_actor(repo, by)
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat melihat daftar pengguna.")
             roles = await repo.all_roles()
@@ -283,9 +285,9 @@ class PpidService:
             ]
 
     async def revoke_role(self, user_id: int, role: Role, *, by: Actor | None = None) -> None:
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             if by is not None:
-                by = await self._fresh_actor(repo, by)
+                by = await self.fresh_actor(repo, by)
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat mencabut peran.")
             if role is Role.ADMIN and len(await repo.users_with_role(Role.ADMIN)) <= 1:
@@ -294,7 +296,7 @@ class PpidService:
                     raise InvalidInput("Admin terakhir tidak dapat dicabut.")
             if not await repo.revoke_role(user_id, role):
                 raise NotFound("Pengguna tidak memiliki peran tersebut.")
-            await self._audit(
+            await self.audit(
                 repo,
                 "role.revoked",
                 actor_id=by.user_id if by else None,
@@ -305,15 +307,15 @@ class PpidService:
         self, by: Actor, role: Role, division_id: int | None = None
     ) -> Invitation:
         """A one-time code, valid 24 hours, that registers whoever opens it with ``role``."""
-        async with self._tx() as repo:
-            by = await self._fresh_actor(repo, by)
+        async with self.transaction() as repo:
+            by = await self.fresh_actor(repo, by)
             if not by.is_admin:
                 raise PermissionDenied("Hanya admin yang dapat membuat undangan.")
             if role is Role.PETUGAS_PPID and division_id is None:
                 raise InvalidInput("Pilih bagian untuk Petugas PPID.")
             if division_id is not None and await repo.division(division_id) is None:
                 raise InvalidInput("Bagian tidak dikenal.")
-            now = self._now()
+            now = self.now()
             row = await repo.add_invitation(
                 InvitationRow(
                     code=secrets.token_urlsafe(18),
@@ -324,7 +326,7 @@ class PpidService:
                     expires_at=now + INVITATION_TTL,
                 )
             )
-            await self._audit(
+            await self.audit(
                 repo,
                 "invitation.created",
                 actor_id=by.user_id,
@@ -339,8 +341,8 @@ class PpidService:
         if not code or len(code) > 64:
             raise InvitationInvalid()
         try:
-            async with self._tx() as repo:
-                now = self._now()
+            async with self.transaction() as repo:
+                now = self.now()
                 user = await repo.user_by_telegram(telegram_id)
                 if user is None:
                     user = await repo.add_user(telegram_id, full_name[:200], username, now)
@@ -352,19 +354,19 @@ class PpidService:
                     user.division_id = invitation.division_id
                 user.active = True
                 await repo.grant_role(user.id, role, now, invitation.created_by)
-                await self._audit(
+                await self.audit(
                     repo,
                     "invitation.redeemed",
                     actor_id=user.id,
                     details={"invitation": invitation.id, "role": role},
                 )
-                return await self._actor(repo, user), role
+                return await self.actor_of(repo, user), role
         except IntegrityError as exc:  # the same person redeeming twice at once
             raise InvitationInvalid() from exc
 
     # -- divisions ---------------------------------------------------------------------
     async def divisions(self, *, include_inactive: bool = False) -> list[Division]:
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             return [
                 Division(row.id, row.name, row.slug, row.active)
                 for row in await repo.divisions(include_inactive=include_inactive)
@@ -372,15 +374,15 @@ class PpidService:
 
     async def add_division(self, name: str, *, by: Actor | None = None) -> Division:
         name = validate_text(name, label="Nama bagian", maximum=200)
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             if by is not None:
-                by = await self._fresh_actor(repo, by)
+                by = await self.fresh_actor(repo, by)
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat mengubah bagian.")
             if await repo.division_by_name(name):
                 raise InvalidInput("Bagian dengan nama itu sudah ada.")
-            row = await repo.add_division(name, slugify(name), self._now())
-            await self._audit(
+            row = await repo.add_division(name, slugify(name), self.now())
+            await self.audit(
                 repo,
                 "division.added",
                 actor_id=by.user_id if by else None,
@@ -391,16 +393,16 @@ class PpidService:
     async def set_division_active(
         self, division_id: int, active: bool, *, by: Actor | None = None
     ) -> None:
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             if by is not None:
-                by = await self._fresh_actor(repo, by)
+                by = await self.fresh_actor(repo, by)
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat mengubah bagian.")
             row = await repo.division(division_id)
             if row is None:
                 raise NotFound("Bagian tidak ditemukan.")
             row.active = active
-            await self._audit(
+            await self.audit(
                 repo,
                 "division.changed",
                 actor_id=by.user_id if by else None,
@@ -423,7 +425,7 @@ class PpidService:
             actor.division_id == division_id or actor.user_id == created_by
         )
 
-    async def _view(self, repo: Repository, row: RecordRow) -> RecordView:
+    async def view(self, repo: Repository, row: RecordRow) -> RecordView:
         division = await repo.division(row.division_id)
         creator = await repo.user(row.created_by)
         runs = await repo.runs_of(row.id)
@@ -441,7 +443,7 @@ class PpidService:
             id=row.id,
             number=row.register_number or f"{PROVISIONAL_PREFIX}{row.id}",
             register_number=row.register_number,
-            fields=_fields_of(row),
+            fields=fields_of(row),
             division_name=division.name if division else "?",
             state=State(row.state),
             version=row.version,
@@ -482,7 +484,7 @@ class PpidService:
             return "id", int(text)
         raise InvalidInput("Nomor berkas tidak dikenali. Contoh: DIK-2026-0001 atau BRK-12.")
 
-    async def _load(
+    async def load(
         self, repo: Repository, actor: Actor, record_id: int, *, lock: bool = False
     ) -> RecordRow:
         row = await repo.record(record_id, lock=lock)
@@ -492,8 +494,8 @@ class PpidService:
 
     async def record(self, actor: Actor, reference: str | int) -> RecordView:
         """One record, for those allowed to see it (others learn nothing, not even existence)."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
             if isinstance(reference, int):
                 row = await repo.record(reference)
             else:
@@ -505,23 +507,23 @@ class PpidService:
                 )
             if row is None or not self.can_view(actor, row):
                 raise NotFound()
-            return await self._view(repo, row)
+            return await self.view(repo, row)
 
     async def audit_trail(self, actor: Actor, record_id: int) -> list[AuditEntry]:
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            await self._load(repo, actor, record_id)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            await self.load(repo, actor, record_id)
             return [_audit_view(row) for row in await repo.audit_entries(record_id=record_id)]
 
     async def tasks(self, actor: Actor) -> list[Task]:
         """What waits on ``actor``, soonest due first."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            now = self._now()
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            now = self.now()
             tasks: list[Task] = []
             open_states = [State.DRAFT, State.SUBMITTED, State.REGISTERED]
             for row in await repo.records_in_states(open_states):
-                view = await self._view(repo, row)
+                view = await self.view(repo, row)
                 if view.current_run is None or not self.may_act(actor, view):
                     continue
                 run = view.current_run
@@ -548,25 +550,25 @@ class PpidService:
 
     async def responsible(self, record_id: int) -> list[Actor]:
         """The people the record's due step waits on (for notices and reminders)."""
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             row = await repo.record(record_id)
             if row is None:
                 return []
-            return list(await self._responsible(repo, await self._view(repo, row)))
+            return list(await self.responsible_in(repo, await self.view(repo, row)))
 
-    async def _responsible(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
+    async def responsible_in(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
         step = record.due_step
         if step is None:
             return ()
         division = record.fields.division_id if step is Step.PRODUCE else None
         actors = [
-            await self._actor(repo, user)
+            await self.actor_of(repo, user)
             for user in await repo.users_with_role(STEP_ROLES[step], division_id=division)
         ]
         if step is Step.PRODUCE:
             creator = await repo.user(record.created_by)
             if creator is not None and all(a.user_id != creator.id for a in actors):
-                candidate = await self._actor(repo, creator)
+                candidate = await self.actor_of(repo, creator)
                 if candidate.has(Role.PETUGAS_PPID):
                     actors.insert(0, candidate)
         return tuple(a for a in actors if self.may_act(a, record))
@@ -578,21 +580,21 @@ class PpidService:
         for user_id in sorted(ids):
             user = await repo.user(user_id)
             if user is not None and user.active:
-                actors.append(await self._actor(repo, user))
+                actors.append(await self.actor_of(repo, user))
         return tuple(actors)
 
     # -- step 1: Petugas PPID ----------------------------------------------------------
     async def create_draft(self, actor: Actor, fields: RecordFields) -> RecordView:
         """Start a record in the actor's division; step 1's clock starts now."""
         fields = validate_fields(fields, self.today())
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
             if not actor.has(Role.PETUGAS_PPID):
                 raise PermissionDenied("Hanya Petugas PPID yang dapat membuat berkas baru.")
             division = await repo.division(fields.division_id)
             if division is None or not division.active:
                 raise InvalidInput("Bagian tidak dikenal.")
-            now = self._now()
+            now = self.now()
             row = await repo.add_record(
                 RecordRow(
                     **_columns_of(fields),
@@ -604,15 +606,15 @@ class PpidService:
                 )
             )
             await repo.open_run(row.id, Step.PRODUCE, now, self._due(now))
-            await self._audit(
+            await self.audit(
                 repo,
                 "record.created",
                 actor_id=actor.user_id,
                 record_id=row.id,
                 details={"title": fields.title, "division": fields.division_id},
             )
-            draft = await self._view(repo, row)
-        await self._emit(draft)
+            draft = await self.view(repo, row)
+        await self.emit(draft)
         return draft
 
     def _check_editor(self, actor: Actor, row: RecordRow) -> None:
@@ -640,25 +642,25 @@ class PpidService:
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"Kolom tidak dikenal: {', '.join(sorted(unknown))}")
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
             self._check_editor(actor, row)
-            fields = validate_fields(replace(_fields_of(row), **changes), self.today())  # type: ignore[arg-type]
+            fields = validate_fields(replace(fields_of(row), **changes), self.today())  # type: ignore[arg-type]
             if fields.division_id != row.division_id and State(row.state) is State.DRAFT:
                 raise InvalidInput("Bagian berkas tidak dapat dipindah pada langkah 1.")
             for column, value in _columns_of(fields).items():
                 setattr(row, column, value)
-            row.updated_at = self._now()
+            row.updated_at = self.now()
             row.version += 1
-            await self._audit(
+            await self.audit(
                 repo,
                 "record.updated",
                 actor_id=actor.user_id,
                 record_id=row.id,
                 details={"fields": sorted(changes)},
             )
-            return await self._view(repo, row)
+            return await self.view(repo, row)
 
     async def attach_file(
         self,
@@ -669,9 +671,9 @@ class PpidService:
         mime_type: str | None,
     ) -> FileView:
         """Stream a softcopy into the division's storage and attach it to a draft."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
             if State(row.state) is not State.DRAFT:
                 raise InvalidTransition("Berkas hanya dapat dilampirkan pada langkah 1.")
             self._check_editor(actor, row)
@@ -692,9 +694,9 @@ class PpidService:
                 "Penyimpanan gagal; berkas tidak disimpan. Silakan kirim lagi."
             ) from exc
         try:
-            async with self._tx() as repo:
-                actor = await self._fresh_actor(repo, actor)
-                row = await self._load(repo, actor, record_id, lock=True)
+            async with self.transaction() as repo:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
                 if State(row.state) is not State.DRAFT:
                     raise StaleAction()
                 for other in await repo.files_with_hash(stored.sha256, area=Area.DIVISION):
@@ -714,10 +716,10 @@ class PpidService:
                         "tidak disimpan dua kali."
                     )
                 file_row = await repo.add_file(
-                    _file_row(record_id, stored, mime_type, actor.user_id, self._now())
+                    _file_row(record_id, stored, mime_type, actor.user_id, self.now())
                 )
-                row.updated_at = self._now()
-                await self._audit(
+                row.updated_at = self.now()
+                await self.audit(
                     repo,
                     "file.stored",
                     actor_id=actor.user_id,
@@ -731,17 +733,17 @@ class PpidService:
 
     async def remove_file(self, actor: Actor, record_id: int, file_id: int) -> None:
         """Detach a softcopy from a draft; the bytes are kept (nothing is ever lost)."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
             if State(row.state) is not State.DRAFT:
                 raise InvalidTransition("Lampiran hanya dapat dihapus pada langkah 1.")
             self._check_editor(actor, row)
             file_row = await repo.file(file_id)
             if file_row is None or file_row.record_id != record_id or file_row.removed_at:
                 raise NotFound("Lampiran tidak ditemukan.")
-            await repo.mark_file_removed(file_id, self._now())
-            await self._audit(
+            await repo.mark_file_removed(file_id, self.now())
+            await self.audit(
                 repo,
                 "file.detached",
                 actor_id=actor.user_id,
@@ -751,13 +753,13 @@ class PpidService:
 
     async def read_file(self, actor: Actor, file_id: int) -> tuple[FileView, AsyncIterator[bytes]]:
         """A stored softcopy's bytes, for those allowed to see its record; logged."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
             file_row = await repo.file(file_id)
             if file_row is None:
                 raise NotFound()
-            await self._load(repo, actor, file_row.record_id)
-            await self._audit(
+            await self.load(repo, actor, file_row.record_id)
+            await self.audit(
                 repo,
                 "file.read",
                 actor_id=actor.user_id,
@@ -775,16 +777,16 @@ class PpidService:
             raise InvalidInput(
                 "Syarat SOP: data harus sudah diperbarui dan terverifikasi sebelum diserahkan."
             )
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
-            view = await self._view(repo, row)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            view = await self.view(repo, row)
             self._check_step(actor, view, Step.PRODUCE, expected_version)
             if not await repo.files_of(record_id, area=Area.DIVISION):
                 raise InvalidInput("Lampirkan minimal satu softcopy dokumen terlebih dahulu.")
             validate_fields(view.fields, self.today())
             outcome = await self._advance(repo, actor, view, Step.PRODUCE, {"verified": True})
-        await self._emit(outcome.record)
+        await self.emit(outcome.record)
         return outcome
 
     # -- step 2: Petugas Dokumentasi ---------------------------------------------------
@@ -792,13 +794,13 @@ class PpidService:
         self, actor: Actor, record_id: int, *, expected_version: int | None = None
     ) -> Outcome:
         """Step 2 done: the softcopy is registered and handed over to the Pejabat PPID."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
-            view = await self._view(repo, row)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            view = await self.view(repo, row)
             self._check_step(actor, view, Step.HANDOVER, expected_version)
             outcome = await self._advance(repo, actor, view, Step.HANDOVER, {})
-        await self._emit(outcome.record)
+        await self.emit(outcome.record)
         return outcome
 
     # -- step 3: Pejabat PPID ----------------------------------------------------------
@@ -806,10 +808,10 @@ class PpidService:
         self, actor: Actor, record_id: int, *, expected_version: int | None = None
     ) -> Outcome:
         """Step 3 done: copies into the PPID internal storage, proven by SHA-256, numbered."""
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
-            view = await self._view(repo, row)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            view = await self.view(repo, row)
             self._check_step(actor, view, Step.RECEIVE, expected_version)
             seen_version = view.version
             sources = list(await repo.files_of(record_id, area=Area.DIVISION))
@@ -825,8 +827,8 @@ class PpidService:
         except (ChecksumMismatch, StorageError) as exc:
             for _, stored in copies:
                 await self.storage.delete(stored.path)
-            async with self._tx() as repo:
-                await self._audit(
+            async with self.transaction() as repo:
+                await self.audit(
                     repo,
                     "integrity.failed",
                     actor_id=actor.user_id,
@@ -835,13 +837,13 @@ class PpidService:
                 )
             raise IntegrityFailure() from exc
         try:
-            async with self._tx() as repo:
-                actor = await self._fresh_actor(repo, actor)
-                row = await self._load(repo, actor, record_id, lock=True)
-                view = await self._view(repo, row)
+            async with self.transaction() as repo:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
+                view = await self.view(repo, row)
                 # Anything that happened while the files were copied makes this press stale.
                 self._check_step(actor, view, Step.RECEIVE, seen_version)
-                now = self._now()
+                now = self.now()
                 for source, stored in copies:
                     await repo.add_file(
                         _file_row(
@@ -853,7 +855,7 @@ class PpidService:
                             source_file_id=source.id,
                         )
                     )
-                    await self._audit(
+                    await self.audit(
                         repo,
                         "file.stored",
                         actor_id=actor.user_id,
@@ -874,7 +876,7 @@ class PpidService:
             for _, stored in copies:
                 await self.storage.delete(stored.path)
             raise
-        await self._emit(outcome.record)
+        await self.emit(outcome.record)
         return outcome
 
     # -- returns and cancellation ------------------------------------------------------
@@ -889,10 +891,10 @@ class PpidService:
     ) -> Outcome:
         """Send a record back to an earlier step with a reason; that step runs again."""
         reason = validate_reason(reason)
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
-            view = await self._view(repo, row)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            view = await self.view(repo, row)
             current = view.due_step
             if expected_version is not None and view.version != expected_version:
                 raise StaleAction()
@@ -913,7 +915,7 @@ class PpidService:
                     )
             else:
                 raise InvalidTransition("Berkas pada langkah 1 tidak dapat dikembalikan.")
-            now = self._now()
+            now = self.now()
             assert view.current_run is not None
             open_run = await repo.open_run_of(record_id)
             assert open_run is not None
@@ -927,25 +929,25 @@ class PpidService:
             ):
                 raise StaleAction()
             await repo.open_run(record_id, to_step, now, self._due(now))
-            await self._audit(
+            await self.audit(
                 repo,
                 "record.returned",
                 actor_id=actor.user_id,
                 record_id=record_id,
                 details={"from_step": int(current), "to_step": int(to_step), "reason": reason},
             )
-            fresh = await self._view(repo, await self._load(repo, actor, record_id, lock=True))
-            outcome = Outcome(fresh, await self._responsible(repo, fresh))
-        await self._emit(outcome.record)
+            fresh = await self.view(repo, await self.load(repo, actor, record_id, lock=True))
+            outcome = Outcome(fresh, await self.responsible_in(repo, fresh))
+        await self.emit(outcome.record)
         return outcome
 
     async def cancel_draft(self, actor: Actor, record_id: int, reason: str) -> RecordView:
         """Withdraw a draft that was never submitted; its files stay stored."""
         reason = validate_reason(reason)
-        async with self._tx() as repo:
-            actor = await self._fresh_actor(repo, actor)
-            row = await self._load(repo, actor, record_id, lock=True)
-            view = await self._view(repo, row)
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            view = await self.view(repo, row)
             if view.state is not State.DRAFT or any(
                 r.step is Step.PRODUCE and r.outcome == "done" for r in view.runs
             ):
@@ -953,7 +955,7 @@ class PpidService:
                     "Hanya draf yang belum pernah diserahkan yang dapat dibatalkan."
                 )
             self._check_editor(actor, row)
-            now = self._now()
+            now = self.now()
             open_run = await repo.open_run_of(record_id)
             if open_run is not None:
                 await repo.close_run(open_run.id, now, actor.user_id, "cancelled")
@@ -961,15 +963,15 @@ class PpidService:
                 record_id, view.version, state=State.CANCELLED, return_reason=reason, updated_at=now
             ):
                 raise StaleAction()
-            await self._audit(
+            await self.audit(
                 repo,
                 "record.cancelled",
                 actor_id=actor.user_id,
                 record_id=record_id,
                 details={"reason": reason},
             )
-            cancelled = await self._view(repo, await self._load(repo, actor, record_id, lock=True))
-        await self._emit(cancelled)
+            cancelled = await self.view(repo, await self.load(repo, actor, record_id, lock=True))
+        await self.emit(cancelled)
         return cancelled
 
     # -- the state machine's guard and move --------------------------------------------
@@ -1015,7 +1017,7 @@ class PpidService:
         *,
         extra: dict[str, object] | None = None,
     ) -> Outcome:
-        now = self._now()
+        now = self.now()
         open_run = await repo.open_run_of(record.id)
         if open_run is None or open_run.step != step:
             raise StaleAction()
@@ -1033,7 +1035,7 @@ class PpidService:
         next_step = DUE_STEP[new_state]
         if next_step is not None:
             await repo.open_run(record.id, next_step, now, self._due(now))
-        await self._audit(
+        await self.audit(
             repo,
             f"step{int(step)}.done",
             actor_id=actor.user_id,
@@ -1042,17 +1044,17 @@ class PpidService:
         )
         row = await repo.record(record.id)
         assert row is not None
-        fresh = await self._view(repo, row)
+        fresh = await self.view(repo, row)
         notify = (
             await self._involved(repo, fresh)
             if next_step is None
-            else await self._responsible(repo, fresh)
+            else await self.responsible_in(repo, fresh)
         )
         return Outcome(fresh, notify)
 
     # -- integrity ---------------------------------------------------------------------
     async def verify_audit_chain(self) -> list[ChainProblem]:
-        async with self._tx() as repo:
+        async with self.transaction() as repo:
             head = await repo.audit_head()
             rows = await repo.audit_entries()
             entries = (
@@ -1082,7 +1084,7 @@ _ROLE_REFUSALS = {
 }
 
 
-def _fields_of(row: RecordRow) -> RecordFields:
+def fields_of(row: RecordRow) -> RecordFields:
     return RecordFields(
         title=row.title,
         division_id=row.division_id,

@@ -402,7 +402,7 @@ async def test_closures_move_open_due_times_and_are_audited(
 
 
 async def _audit(service: PpidService) -> list[AuditEntry]:
-    async with service._tx() as repo:
+    async with service.transaction() as repo:
         return [_audit_view(row) for row in await repo.audit_entries()]
 
 

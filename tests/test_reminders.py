@@ -57,7 +57,7 @@ def names(actors: tuple[Actor, ...]) -> list[str]:
 
 
 async def sent_rows(service: PpidService) -> list[ReminderSentRow]:
-    async with service._tx() as repo:
+    async with service.transaction() as repo:
         return list(
             (await repo.session.scalars(select(ReminderSentRow).order_by(ReminderSentRow.id))).all()
         )
@@ -413,7 +413,7 @@ async def test_a_double_delivery_claims_each_notice_once(
     ]
     # The unique key itself refuses a second row, whatever the code above it does.
     with pytest.raises(IntegrityError):
-        async with service._tx() as repo:
+        async with service.transaction() as repo:
             await repo.add_reminder_sent(
                 ReminderSentRow(
                     run_id=due.run_id,
