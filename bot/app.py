@@ -34,12 +34,10 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     """An Application for ``runtime``; nothing talks to Telegram until it is started."""
     settings = runtime.settings
     token = settings.require_token()
-    bot_data = BotData()
-    bot_data.runtime = runtime
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
-        .context_types(ContextTypes(context=PpidContext, bot_data=lambda: bot_data))
+        .context_types(ContextTypes(context=PpidContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))
         .concurrent_updates(False)
@@ -51,6 +49,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     if settings.telegram_local_mode:
         builder = builder.local_mode(True)
     application = builder.build()
+    application.bot_data.runtime = runtime
     register_handlers(application)
     schedule_expiry_checks(application)  # daily at 08:00 and once at start
     schedule_weekly_check(application)  # the JobQueue runs it once the application starts

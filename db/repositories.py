@@ -342,7 +342,7 @@ class Repository:
             select(RegisterCounterRow.year).where(RegisterCounterRow.year == year)
         )
         if exists is None:
-            dialect = self.session.bind.dialect.name
+            dialect = self.session.get_bind().dialect.name
             if dialect == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert as pg_insert
 

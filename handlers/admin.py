@@ -21,6 +21,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -251,10 +252,12 @@ async def use_buttons(update: Update, context: PpidContext) -> None:
 
 
 def _undang_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    waiting = MessageHandler(
+    waiting: BaseHandler[Update, PpidContext, object] = MessageHandler(
         filters.ALL & ~filters.COMMAND & ~filters.StatusUpdate.ALL, use_buttons
     )
-    cancel = CallbackQueryHandler(cancel_button, pattern=InviteCancel.regex())
+    cancel: BaseHandler[Update, PpidContext, object] = CallbackQueryHandler(
+        cancel_button, pattern=InviteCancel.regex()
+    )
     # Buttons are tracked per chat and user, not per message: a press on an older /undang
     # menu of the same admin acts on the current conversation, which is what we want.
     with warnings.catch_warnings():

@@ -48,15 +48,15 @@ async def start(update: Update, context: PpidContext) -> None:
         )
         await publish_for(context.bot, actor)
         return
-    actor = context.maybe_actor
-    if actor is None:
+    known = context.maybe_actor
+    if known is None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
     await service.touch_user(user.id, user.full_name, user.username)
     await message.reply_text(
-        t.WELCOME.format(name=texts.h(user.full_name), roles=_role_list(actor))
+        t.WELCOME.format(name=texts.h(user.full_name), roles=_role_list(known))
     )
-    await publish_for(context.bot, actor)
+    await publish_for(context.bot, known)
 
 
 async def bantuan(update: Update, context: PpidContext) -> None:

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -550,7 +551,9 @@ _TEXT = filters.TEXT & ~filters.COMMAND
 
 
 def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    cancel = CallbackQueryHandler(cancel_button, pattern=StepCancel.regex())
+    cancel: BaseHandler[Update, PpidContext, object] = CallbackQueryHandler(
+        cancel_button, pattern=StepCancel.regex()
+    )
     # Buttons are tracked per chat and user, not per message: a question's buttons act on
     # the conversation in progress, and each checks it still matches the record.
     with warnings.catch_warnings():
