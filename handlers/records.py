@@ -62,7 +62,15 @@ async def tugas(update: Update, context: PpidContext) -> None:
         return
     now = service.clock.now()
     lines = [t.TASKS_HEADER.format(count=len(tasks))]
-    lines.extend(t.task_line(task, now, service.tz) for task in tasks[:20])
+    shown = []
+    for task in tasks[: t.MAX_TASKS_SHOWN]:
+        line = t.task_line(task, now, service.tz)
+        if sum(len(x) + 1 for x in lines) + len(line) > t.TASKS_TEXT_BUDGET:
+            break
+        lines.append(line)
+        shown.append(task)
+    if len(shown) < len(tasks):
+        lines.append(t.MORE_TASKS.format(count=len(tasks) - len(shown)))
     buttons = [
         [
             InlineKeyboardButton(
@@ -70,7 +78,7 @@ async def tugas(update: Update, context: PpidContext) -> None:
                 callback_data=OpenRecord(task.record.id).pack(),
             )
         ]
-        for task in tasks[:20]
+        for task in shown
     ]
     await update.message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 

@@ -253,3 +253,5 @@ class Task:
     step: Step
     due_at: datetime
     overdue: bool
+    late_working: timedelta = timedelta(0)  # office time past the due time
+    late_wall: timedelta = timedelta(0)  # wall-clock time past the due time

@@ -527,7 +527,21 @@ class PpidService:
                 if view.current_run is None or not self.may_act(actor, view):
                     continue
                 run = view.current_run
-                tasks.append(Task(view, run.step, run.due_at, now > run.due_at))
+                overdue = now > run.due_at
+                tasks.append(
+                    Task(
+                        view,
+                        run.step,
+                        run.due_at,
+                        overdue,
+                        late_working=(
+                            self.calendar.working_time_between(run.due_at, now)
+                            if overdue
+                            else timedelta(0)
+                        ),
+                        late_wall=now - run.due_at if overdue else timedelta(0),
+                    )
+                )
             tasks.sort(key=lambda task: task.due_at)
             return tasks
 

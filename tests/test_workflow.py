@@ -631,3 +631,35 @@ async def test_listeners_hear_each_committed_change(service: PpidService, office
     with pytest.raises(StaleAction):
         await service.complete_receive(office.pejabat, record_id)
     assert len(heard) == 4  # a refused action is not a change
+
+
+async def test_lateness_counts_office_time_with_wall_clock_beside(
+    engine: object, storage: object, clock: ManualClock
+) -> None:
+    """A step due Friday 16:20 and still open Monday 08:00 is 40 minutes late in office
+    time (10 on Friday, 30 on Monday), though almost three days on the wall clock."""
+    from zoneinfo import ZoneInfo
+
+    from db.session import create_sessionmaker
+    from sop.calendar import OfficeCalendar, WorkingHours
+
+    wib = ZoneInfo("Asia/Jakarta")
+    calendar = OfficeCalendar(
+        WorkingHours.parse("senin-kamis 07:30-16:00; jumat 07:30-16:30"), wib, _national={}
+    )
+    service = PpidService(
+        create_sessionmaker(engine),  # type: ignore[arg-type]
+        storage,  # type: ignore[arg-type]
+        clock=clock,
+        calendar=calendar,
+        timezone=wib,
+    )
+    petugas = await service.add_person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+    clock.set(datetime(2026, 11, 27, 8, 20, tzinfo=UTC))  # Friday 15:20 WIB
+    await service.create_draft(petugas, sample_fields())
+    clock.set(datetime(2026, 11, 30, 1, 0, tzinfo=UTC))  # Monday 08:00 WIB
+    [task] = await service.tasks(petugas)
+    assert task.due_at == datetime(2026, 11, 27, 9, 20, tzinfo=UTC)  # Friday 16:20 WIB
+    assert task.overdue
+    assert task.late_working == timedelta(minutes=40)
+    assert task.late_wall == timedelta(days=2, hours=15, minutes=40)

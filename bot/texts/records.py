@@ -184,9 +184,15 @@ def card(
 
 def task_line(task: Task, now: datetime, tz: ZoneInfo = WIB) -> str:
     due = wib(task.due_at, tz)
-    state = (
-        f"⚠️ TERLAMBAT {durasi(now - task.due_at)} (batas {due})" if task.overdue else f"batas {due}"
-    )
+    if not task.overdue:
+        state = f"batas {due}"
+    elif task.late_working == task.late_wall:
+        state = f"⚠️ TERLAMBAT {durasi(task.late_wall)} (batas {due})"
+    else:  # the office calendar: lateness in office time, wall-clock time beside it
+        state = (
+            f"⚠️ TERLAMBAT {durasi(task.late_working)} jam kerja "
+            f"({durasi(task.late_wall)} sejak batas {due})"
+        )
     return (
         f"• <b>{h(task.record.number)}</b> {h(task.record.fields.title)}\n"
         f"  {STEP_NAMES[task.step]}, {state}"
@@ -195,6 +201,9 @@ def task_line(task: Task, now: datetime, tz: ZoneInfo = WIB) -> str:
 
 NO_TASKS = "Tidak ada tugas yang menunggu Anda saat ini. 👍"
 TASKS_HEADER = "<b>Tugas Anda</b> ({count}):"
+MORE_TASKS = "… dan {count} tugas lain (yang batas waktunya lebih lama)."
+MAX_TASKS_SHOWN = 20
+TASKS_TEXT_BUDGET = 3800  # below Telegram's 4096 characters per message
 BERKAS_USAGE = "Tulis nomor berkas, misalnya: /berkas DIK-2026-0001 atau /berkas BRK-12"
 FILES_SENT = "Softcopy berkas {number} dikirim di atas."
 NO_FILES = "Berkas ini belum memiliki softcopy."
