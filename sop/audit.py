@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 GENESIS_HASH = "0" * 64
 
@@ -53,6 +54,32 @@ class ChainEntry:
     details_json: str
     prev_hash: str
     hash: str
+
+
+class AuditRecord(Protocol):
+    """What a stored audit entry offers (the database row has these attributes)."""
+
+    seq: int
+    at: datetime
+    actor_user_id: int | None
+    action: str
+    record_id: int | None
+    details: str
+    prev_hash: str
+    hash: str
+
+
+def chain_entry(row: AuditRecord) -> ChainEntry:
+    return ChainEntry(
+        row.seq,
+        row.at,
+        row.actor_user_id,
+        row.action,
+        row.record_id,
+        row.details,
+        row.prev_hash,
+        row.hash,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import Repository
-from sop.audit import ChainEntry, verify_chain
+from sop.audit import chain_entry, verify_chain
 from sop.clock import Clock
 from sop.model import Step
 from storage import DocumentStorage, StorageError, StoredFileMissing, UnsafePath
@@ -203,19 +203,7 @@ class IntegrityChecker:
             ]
             head_row = await repo.audit_head()
             head = (head_row.last_seq, head_row.last_hash) if head_row else None
-            entries = [
-                ChainEntry(
-                    r.seq,
-                    r.at,
-                    r.actor_user_id,
-                    r.action,
-                    r.record_id,
-                    r.details,
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in await repo.audit_entries()
-            ]
+            entries = [chain_entry(row) for row in await repo.audit_entries()]
 
         report = IntegrityReport(
             checked_at=now, files_checked=len(files), audit_entries_checked=len(entries)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sop.locale_id import MONTHS, long_date
 from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, State, Step
 from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
 
@@ -51,20 +52,6 @@ SUMMARY_HEADERS = (
 )
 ALL_DIVISIONS = "Semua bagian"
 
-_MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 _STEP_LABELS = {
     Step.PRODUCE: "1. Menghasilkan dan menyimpan (Petugas PPID)",
     Step.HANDOVER: "2. Menyerahkan dan mendata (Petugas Dokumentasi)",
@@ -80,9 +67,6 @@ _DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
 
 
 # -- words --------------------------------------------------------------------------------
-def tanggal(day: date) -> str:
-    """``7 Desember 2026``."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def standard_text(standard: timedelta) -> str:
@@ -102,11 +86,11 @@ def legal_basis_text(letters: Sequence[str], other: str | None) -> str:
 
 def period_text(period: ExemptionPeriod, end: date | None) -> str:
     if period.kind is PeriodKind.UNTIL_DATE and period.until:
-        return f"Sampai {tanggal(period.until)}"
+        return f"Sampai {long_date(period.until)}"
     if period.kind is PeriodKind.DURATION:
         unit = DurationUnit(period.unit).value if period.unit else ""
         text = f"{period.amount} {unit} sejak penetapan"
-        return f"{text} (sampai {tanggal(end)})" if end else text
+        return f"{text} (sampai {long_date(end)})" if end else text
     if period.kind is PeriodKind.CONDITION:
         return f"Sampai {period.condition}"
     return "Permanen"
@@ -119,7 +103,7 @@ def remarks(item: ReportRecord) -> str:
     f = record.fields
     parts: list[str] = []
     if entry.status is RegisterStatus.OPENED and entry.opened_on:
-        parts.append(f"Dibuka sejak {tanggal(entry.opened_on)}")
+        parts.append(f"Dibuka sejak {long_date(entry.opened_on)}")
     elif entry.status is RegisterStatus.STORED:
         parts.append("Dikecualikan")
     else:
@@ -131,7 +115,7 @@ def remarks(item: ReportRecord) -> str:
     )
     parts.append(f"Bagian {record.division_name}")
     parts.append(
-        f"Ditetapkan oleh {f.classified_by}, {f.classified_place}, {tanggal(f.classified_date)}"
+        f"Ditetapkan oleh {f.classified_by}, {f.classified_place}, {long_date(f.classified_date)}"
     )
     return "; ".join(parts)
 
@@ -381,7 +365,7 @@ def chart_png(data: ReportData) -> bytes | None:
 
 def _month_label(month: str) -> str:
     year, number = month.split("-")
-    return f"{_MONTHS[int(number) - 1][:3]} {year}"
+    return f"{MONTHS[int(number) - 1][:3]} {year}"
 
 
 __all__ = [

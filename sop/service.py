@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import AuditRow, InvitationRow, RecordFileRow, RecordRow, StepRunRow, UserRow
 from db.repositories import Repository
-from sop.audit import ChainEntry, ChainProblem, canonical_details, entry_hash, verify_chain
+from sop.audit import ChainProblem, canonical_details, chain_entry, entry_hash, verify_chain
 from sop.clock import Clock
 from sop.deadlines import Calendar, WallClockCalendar
 from sop.errors import (
@@ -1070,22 +1070,8 @@ class PpidService:
     async def verify_audit_chain(self) -> list[ChainProblem]:
         async with self.transaction() as repo:
             head = await repo.audit_head()
-            rows = await repo.audit_entries()
-            entries = (
-                ChainEntry(
-                    r.seq,
-                    r.at,
-                    r.actor_user_id,
-                    r.action,
-                    r.record_id,
-                    r.details,
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in rows
-            )
             return verify_chain(
-                entries,
+                (chain_entry(row) for row in await repo.audit_entries()),
                 head_seq=head.last_seq if head else None,
                 head_hash=head.last_hash if head else None,
             )

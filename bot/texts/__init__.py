@@ -9,25 +9,11 @@ from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from sop.locale_id import DAYS, MONTHS, long_date
 from sop.model import PASAL17, DurationUnit, ExemptionPeriod, PeriodKind, Role, State, Step
 
 WIB = ZoneInfo("Asia/Jakarta")
 
-DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 
 ROLE_NAMES = {
     Role.PETUGAS_PPID: "Petugas PPID",
@@ -66,7 +52,7 @@ def wib(moment: datetime, tz: ZoneInfo = WIB) -> str:
 
 def tanggal(day: date) -> str:
     """``7 Desember 2026``."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def durasi(delta: timedelta) -> str:
