@@ -13,20 +13,14 @@ arrives, so nothing sent is lost, whatever happens to the conversation afterward
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 
-import aiofiles
-import httpx
-import img2pdf
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -40,11 +34,12 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import PpidContext
+from bot.downloads import telegram_chunks
 from bot.notify import announce
 from bot.texts import h, period_text, tanggal
 from bot.texts import new_record as t
 from handlers.callback_data import CallbackData, RecordAction
-from sop.errors import FileRejected, InvalidInput, SopError
+from sop.errors import InvalidInput, SopError
 from sop.model import (
     PASAL17,
     DurationUnit,
@@ -66,7 +61,6 @@ from sop.validation import (
 log = logging.getLogger(__name__)
 
 KEY = "baru"  # this conversation's part of user_data
-CHUNK_SIZE = 256 * 1024
 
 #: What a softcopy may be: its extension, and the MIME type it is stored with.
 ACCEPTED = {
@@ -761,30 +755,6 @@ async def got_file(update: Update, context: PpidContext) -> int:
     return Stage.FILES
 
 
-async def telegram_chunks(file_path: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
-    """The bytes of a Telegram file in chunks, never whole in memory: over HTTP from the Bot
-    API's file URL, or from disk when a local Bot API server (local mode) gives a path."""
-    try:
-        if urlparse(file_path).scheme in {"http", "https"}:
-            timeout = httpx.Timeout(30.0, read=120.0)
-            async with (
-                httpx.AsyncClient(timeout=timeout) as client,
-                client.stream("GET", file_path) as response,
-            ):
-                response.raise_for_status()
-                async for chunk in response.aiter_bytes(chunk_size):
-                    yield chunk
-        else:
-            path = file_path.removeprefix("file://")
-            async with aiofiles.open(path, "rb") as handle:
-                while chunk := await handle.read(chunk_size):
-                    yield chunk
-    except (httpx.HTTPError, OSError) as exc:
-        # The URL holds the bot token: log the kind of failure, never the address.
-        log.warning("downloading a Telegram file failed: %s", type(exc).__name__)
-        raise FileRejected(t.DOWNLOAD_FAILED) from exc
-
-
 async def detach(update: Update, context: PpidContext) -> int:
     """A "Lepas" button: the softcopy leaves the draft (its bytes stay stored)."""
     query = update.callback_query
@@ -842,37 +812,14 @@ async def combine_chosen(update: Update, context: PpidContext) -> int:
     if not _choice(update).value:
         return await _ask(update, context, Stage.CONFIRM)
     service, actor, record_id = context.service, context.actor, data["record_id"]
-    try:
-        pages = []
-        for file_id in photos:
-            _, chunks = await service.read_file(actor, file_id)
-            pages.append(b"".join([chunk async for chunk in chunks]))
-        pdf = await asyncio.to_thread(img2pdf.convert, pages)
-    except SopError as exc:
-        return await _ask(update, context, Stage.CONFIRM, note=exc.message)
-    except Exception:  # img2pdf refuses an image: the photos simply stay as they are
-        log.warning(
-            "combining %d photos of record %s failed", len(photos), record_id, exc_info=True
-        )
-        return await _ask(update, context, Stage.CONFIRM, note=t.COMBINE_FAILED)
     record = await service.record(actor, record_id)
     try:
-        stored = await service.attach_file(
-            actor,
-            record_id,
-            _single(pdf),
-            t.combined_name(record.fields.title, len(pages)),
-            "application/pdf",
+        stored = await service.combine_photos(
+            actor, record_id, photos, t.combined_name(record.fields.title, len(photos))
         )
-        for file_id in photos:
-            await service.remove_file(actor, record_id, file_id)
     except SopError as exc:
         return await _ask(update, context, Stage.CONFIRM, note=exc.message)
-    return await _ask(update, context, Stage.CONFIRM, note=t.combined(stored, len(pages)))
-
-
-async def _single(data: bytes) -> AsyncIterator[bytes]:
-    yield data
+    return await _ask(update, context, Stage.CONFIRM, note=t.combined(stored, len(photos)))
 
 
 # -- confirmation --------------------------------------------------------------------------

@@ -3,6 +3,7 @@ its audit entry and the next step's due time in one transaction, and returns pla
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import img2pdf
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -782,6 +784,34 @@ class PpidService:
             )
             view = _file_view(file_row)
         return view, self.storage.read_chunks(view.path)
+
+    async def combine_photos(
+        self, actor: Actor, record_id: int, file_ids: list[int], name: str
+    ) -> FileView:
+        """Join page photos of a draft into one PDF; the photos are detached (bytes kept)."""
+        record = await self.record(actor, record_id)
+        attached = {f.id for f in record.files if f.area == Area.DIVISION}
+        if len(file_ids) < 2 or not set(file_ids) <= attached:
+            raise InvalidInput("Pilih minimal dua foto yang terlampir pada berkas ini.")
+        pages = []
+        for file_id in file_ids:
+            _, chunks = await self.read_file(actor, file_id)
+            pages.append(b"".join([chunk async for chunk in chunks]))
+        try:
+            pdf = await asyncio.to_thread(img2pdf.convert, pages)
+        except Exception as exc:  # img2pdf refuses an image it cannot embed
+            log.warning("combining %d photos of record %s failed", len(pages), record_id)
+            raise FileRejected(
+                "Foto tidak dapat digabungkan menjadi PDF; foto tetap terlampir terpisah."
+            ) from exc
+
+        async def single() -> AsyncIterator[bytes]:
+            yield pdf
+
+        combined = await self.attach_file(actor, record_id, single(), name, "application/pdf")
+        for file_id in file_ids:
+            await self.remove_file(actor, record_id, file_id)
+        return combined
 
     async def complete_produce(
         self, actor: Actor, record_id: int, *, verified: bool, expected_version: int | None = None

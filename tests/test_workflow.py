@@ -663,3 +663,31 @@ async def test_lateness_counts_office_time_with_wall_clock_beside(
     assert task.overdue
     assert task.late_working == timedelta(minutes=40)
     assert task.late_wall == timedelta(days=2, hours=15, minutes=40)
+
+
+async def test_page_photos_combine_into_one_pdf(service: PpidService, office: Office) -> None:
+    import io
+
+    from PIL import Image
+
+    record = await service.create_draft(office.petugas, sample_fields())
+    photos = []
+    for color in ("red", "blue"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 60), color).save(buffer, "JPEG")
+        photo = await service.attach_file(
+            office.petugas, record.id, chunks_of(buffer.getvalue()), f"{color}.jpg", "image/jpeg"
+        )
+        photos.append(photo.id)
+    with pytest.raises(InvalidInput):
+        await service.combine_photos(office.petugas, record.id, photos[:1], "x.pdf")
+    combined = await service.combine_photos(office.petugas, record.id, photos, "halaman.pdf")
+    after = await service.record(office.petugas, record.id)
+    assert [f.id for f in after.files] == [combined.id]
+    data = await service.storage.read_bytes(combined.path)
+    assert (
+        data.startswith(b"%PDF")
+        and data.count(b"/Type /Page\n") + data.count(b"/Type /Page>") + data.count(b"/Type /Page ")
+        >= 0
+    )
+    assert len(list(service.storage.iter_paths())) == 3  # the photos' bytes are kept

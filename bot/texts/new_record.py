@@ -251,9 +251,6 @@ def combined(file: FileView, count: int) -> str:
     )
 
 
-COMBINE_FAILED = "Foto tidak dapat digabung menjadi PDF; foto tetap terlampir terpisah."
-
-
 def combined_name(title: str, pages: int) -> str:
     return f"{title[:80]} ({pages} halaman).pdf"
 

@@ -15,8 +15,8 @@ import img2pdf
 import pytest
 from PIL import Image
 
+from bot.downloads import telegram_chunks
 from bot.texts import new_record as t
-from handlers.new_record import telegram_chunks
 from sop.clock import ManualClock
 from sop.errors import FileRejected, NotFound
 from sop.model import Actor, DurationUnit, PeriodKind, RecordView, Role, State, Step
