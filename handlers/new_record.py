@@ -613,7 +613,7 @@ async def period_chosen(update: Update, context: PpidContext) -> int:
         await _close(update, t.CHOSEN_PERIOD.format(period=period_text(period)))
         return await _answered(update, context, Stage.PERIOD_KIND)
     _data(context)["period_kind"] = kind.value
-    await _close(update, t.CHOSEN_PERIOD_KIND.format(kind=t.BUTTON_PERIOD[kind]))
+    await _close(update, t.CHOSEN_PERIOD_KIND.format(kind=t.PERIOD_KIND_NAMES[kind]))
     return await _ask(update, context, Stage.PERIOD_VALUE)
 
 

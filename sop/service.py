@@ -780,7 +780,11 @@ class PpidService:
                 "file.read",
                 actor_id=actor.user_id,
                 record_id=file_row.record_id,
-                details={"file": file_id, "sha256": file_row.sha256},
+                details={
+                    "file": file_id,
+                    "name": file_row.original_name,
+                    "sha256": file_row.sha256,
+                },
             )
             view = _file_view(file_row)
         return view, self.storage.read_chunks(view.path)
@@ -897,6 +901,7 @@ class PpidService:
                             actor.user_id,
                             now,
                             source_file_id=source.id,
+                            original_name=source.original_name,
                         )
                     )
                     await self.audit(
@@ -1163,12 +1168,13 @@ def _file_row(
     at: datetime,
     *,
     source_file_id: int | None = None,
+    original_name: str | None = None,
 ) -> RecordFileRow:
     return RecordFileRow(
         record_id=record_id,
         area=stored.area,
         path=stored.path,
-        original_name=_printable_name(stored.original_name),
+        original_name=_printable_name(original_name or stored.original_name),
         mime_type=(mime_type or None) and mime_type[:128],
         size=stored.size,
         sha256=stored.sha256,

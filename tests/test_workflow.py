@@ -103,6 +103,7 @@ async def test_whole_sop_in_order(service: PpidService, office: Office, clock: M
     assert len(ppid_files) == 1
     assert ppid_files[0].sha256 == file.sha256
     assert ppid_files[0].path.startswith("ppid/")
+    assert ppid_files[0].original_name == "../../surat rahasia.pdf"  # the user's name, kept
     assert await service.storage.read_bytes(ppid_files[0].path) == PDF_BYTES
     assert [(r.step, r.outcome) for r in stored.runs] == [
         (Step.PRODUCE, "done"),

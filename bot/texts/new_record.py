@@ -122,7 +122,13 @@ EDIT_LABELS = {
 
 # -- answers shown in place of a question once it is answered ----------------------------
 CHOSEN_DIVISION = "✔️ Bagian: <b>{name}</b>"
-CHOSEN_PERIOD_KIND = "✔️ Jangka waktu: <b>{kind}</b>"
+CHOSEN_PERIOD_KIND = "✔️ Jangka waktu: <b>{kind}</b> (isinya ditanyakan berikut)"
+PERIOD_KIND_NAMES = {
+    PeriodKind.UNTIL_DATE: "sampai tanggal tertentu",
+    PeriodKind.DURATION: "selama jangka waktu tertentu",
+    PeriodKind.CONDITION: "sampai kondisi tertentu",
+    PeriodKind.PERMANENT: "permanen",
+}
 CHOSEN_PERIOD = "✔️ Jangka waktu: <b>{period}</b>"
 CHOSEN_CLASSIFIED_BY = "✔️ Ditetapkan oleh: <b>{name}</b>"
 CHOSEN_CLASSIFIED_AT = "✔️ Tempat dan tanggal penetapan: <b>{place}, {day}</b>"

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import img2pdf
@@ -95,10 +96,6 @@ def button_texts(message: BotMessage) -> list[str]:
     return [text for text, _ in message.buttons()]
 
 
-def has_button(text: str) -> object:
-    return lambda m: text in button_texts(m)
-
-
 async def final_record(harness: BotHarness, actor: Actor, record_id: int) -> RecordView:
     return await (await harness.runtime()).service.record(actor, record_id)
 
@@ -140,7 +137,7 @@ async def fill_in(
 
 
 async def confirm(user: FakeUser, after_files: BotMessage) -> BotMessage:
-    """ "Selesai melampirkan", then the SOP's "Ya, sudah"; returns "Langkah 1 selesai"."""
+    """Press "Selesai melampirkan", then the SOP's "Ya, sudah"; returns "Langkah 1 selesai"."""
     await user.press(after_files, text=nr.BUTTON_FILES_DONE)
     card = await user.wait_for("Syarat SOP")
     assert "Data sudah diperbarui dan terverifikasi?" in card.text
@@ -186,7 +183,9 @@ async def receipt(pejabat: FakeUser, number: str) -> tuple[BotMessage, bytes]:
     assert "menunggu penerimaan Anda" in notice.text
     assert button_texts(notice) == [rec.BUTTON_ACCEPT, rec.BUTTON_RETURN, rec.BUTTON_FILES]
     document = await pejabat.wait_for(lambda m: m.kind == "document")
-    return notice, await pejabat.download(document)
+    data = await pejabat.download(document)
+    assert f"📎 {number} · " in document.text and f"SHA-256 {sha(data)}" in document.text
+    return notice, data
 
 
 TASK_LINE = re.compile(r"• (\S+) .*\n  (Langkah \d \([^)]*\))")
@@ -383,7 +382,7 @@ async def test_album_of_three_phone_photos_becomes_one_stored_pdf(harness: BotHa
     for page in pages:
         await rina.send_photo(page, media_group_id="album-1")
     acks = [await rina.wait_for("Tersimpan") for _ in pages]
-    assert ["Lampiran: 1" in acks[0].text, "Lampiran: 3" in acks[2].text] == [True, True]
+    assert [re.findall(r"Lampiran: (\d+)", ack.text) for ack in acks] == [["1"], ["2"], ["3"]]
     await rina.press(acks[-1], text=nr.BUTTON_FILES_DONE)
     offer = await rina.wait_for("Gabungkan menjadi satu PDF")
     assert "Ada 3 foto terlampir" in offer.text
@@ -429,7 +428,9 @@ async def test_album_of_three_phone_photos_becomes_one_stored_pdf(harness: BotHa
     assert harness.emulator.failed_calls() == []
 
 
-async def test_tugas_shows_each_person_exactly_what_waits_on_them(harness: BotHarness) -> None:
+async def test_tugas_shows_each_person_exactly_what_waits_on_them(
+    harness: BotHarness, clock: ManualClock
+) -> None:
     o = await office(harness)
     budi, _ = await harness.person(102, "Budi Petugas", Role.PETUGAS_PPID, division_id=2)
     rina, sari, andi, dewi = o.rina.phone, o.sari.phone, o.andi.phone, o.dewi.phone
@@ -448,7 +449,7 @@ async def test_tugas_shows_each_person_exactly_what_waits_on_them(harness: BotHa
         ),
         fill_in(budi, "Data pribadi pemilih disabilitas", division="Teknis", classified_by="Andi"),
     )
-    numbers = [re.search(r"BRK-\d+", p.text).group() for p in prompts]  # type: ignore[union-attr]
+    numbers = [re.findall(r"BRK-\d+", p.text or "")[0] for p in prompts]
     assert sorted(numbers) == ["BRK-1", "BRK-2"]
     mine, his = numbers
     await rina.send_document(real_pdf((1, 2, 3)), "memo.pdf", "application/pdf")
@@ -458,8 +459,8 @@ async def test_tugas_shows_each_person_exactly_what_waits_on_them(harness: BotHa
     # Drafts: each Petugas sees only the one of their own division, at step 1.
     assert await all_tasks() == nothing | {"rina": [(mine, STEP1)], "budi": [(his, STEP1)]}
 
-    sari.mark()
     await confirm(rina, rina_ack)
+    clock.advance(timedelta(minutes=5))  # Budi confirms later: his step 2 is due later
     await confirm(budi, budi_ack)
     assert await all_tasks() == nothing | {"sari": [(mine, STEP2), (his, STEP2)]}
 
