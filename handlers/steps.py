@@ -426,6 +426,7 @@ async def fix_start(update: Update, context: PpidContext) -> int | None:
     )
     _user_data(context)[FIX_KEY] = {
         "record_id": record.id,
+        "version": record.version,
         "field": None,
         "card": _pressed(query),
         "prompt": prompt.message_id,
@@ -479,7 +480,10 @@ async def fix_value(update: Update, context: PpidContext) -> int | None:
     actor = context.actor
     try:
         record = await context.service.update_fields(
-            actor, pending["record_id"], {field: message.text}
+            actor,
+            pending["record_id"],
+            {field: message.text},
+            expected_version=pending.get("version"),
         )
     except InvalidInput as exc:
         await message.reply_text(f"{exc.message}\n{t.FIX_RETRY}")

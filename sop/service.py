@@ -651,9 +651,17 @@ class PpidService:
             raise InvalidTransition("Berkas yang sudah diserahkan tidak dapat diubah lagi.")
 
     async def update_fields(
-        self, actor: Actor, record_id: int, changes: dict[str, object]
+        self,
+        actor: Actor,
+        record_id: int,
+        changes: dict[str, object],
+        *,
+        expected_version: int | None = None,
     ) -> RecordView:
-        """Correct metadata (step 1 by its author's division, step 2 by Dokumentasi)."""
+        """Correct metadata (step 1 by its author's division, step 2 by Dokumentasi).
+
+        With ``expected_version``, a correction based on a record that changed meanwhile
+        (another correction, a hand-over) is refused instead of overwriting it."""
         allowed = set(RecordFields.__slots__)  # type: ignore[attr-defined]
         unknown = set(changes) - allowed
         if unknown:
@@ -661,6 +669,11 @@ class PpidService:
         async with self.transaction() as repo:
             actor = await self.fresh_actor(repo, actor)
             row = await self.load(repo, actor, record_id, lock=True)
+            if expected_version is not None and row.version != expected_version:
+                raise StaleAction(
+                    "Berkas ini sudah diubah orang lain sejak Anda membukanya. Buka lagi "
+                    "berkasnya untuk melihat data terbaru; tidak ada yang diubah."
+                )
             self._check_editor(actor, row)
             fields = validate_fields(replace(fields_of(row), **changes), self.today())  # type: ignore[arg-type]
             if fields.division_id != row.division_id and State(row.state) is State.DRAFT:

@@ -692,3 +692,19 @@ async def test_page_photos_combine_into_one_pdf(service: PpidService, office: Of
         >= 0
     )
     assert len(list(service.storage.iter_paths())) == 3  # the photos' bytes are kept
+
+
+async def test_corrections_based_on_an_old_version_are_refused(
+    service: PpidService, office: Office
+) -> None:
+    record_id = await at_state(service, office, State.SUBMITTED)
+    version = (await service.record(office.dokumentasi, record_id)).version
+    other = await service.add_person(202, "Tono Dokumentasi", Role.PETUGAS_DOKUMENTASI)
+    await service.update_fields(
+        other, record_id, {"title": "Judul dari Tono"}, expected_version=version
+    )
+    with pytest.raises(StaleAction, match="sudah diubah orang lain"):
+        await service.update_fields(
+            office.dokumentasi, record_id, {"title": "Judul dari Sari"}, expected_version=version
+        )
+    assert (await service.record(office.admin, record_id)).fields.title == "Judul dari Tono"
