@@ -10,13 +10,10 @@ import asyncio
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import img2pdf
-import pytest
 from PIL import Image
 
 from bot import texts
@@ -26,8 +23,8 @@ from bot.texts import steps as st
 from sop.clock import ManualClock
 from sop.model import Actor, PeriodKind, RecordView, Role, State, Step
 from storage import Area
-from tests.e2e.harness import ADMIN_ID, BotHarness
-from tests.emulator import BotApiEmulator, FakeUser
+from tests.e2e.harness import BotHarness
+from tests.emulator import FakeUser
 from tests.emulator.models import BotMessage
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
@@ -35,19 +32,6 @@ REASON = "Halaman 2 softcopy terpotong; mohon kirim ulang yang lengkap."
 STALE = "sudah diproses atau statusnya telah berubah"
 DIK = "DIK-2026-0001"  # the clock fixture: Monday 23 November 2026, 08:00 WIB
 STEP1, STEP2, STEP3 = (texts.STEP_NAMES[s] for s in (Step.PRODUCE, Step.HANDOVER, Step.RECEIVE))
-
-
-@pytest.fixture
-async def harness(
-    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[BotHarness]:
-    """The bot, started after the bootstrap admin opened the chat, so that every failed
-    Bot API call in these tests is a bug."""
-    emulator.user(ADMIN_ID, "Admin PPID")
-    harness = BotHarness(emulator, tmp_path, clock)
-    await harness.start()
-    yield harness
-    await harness.close()
 
 
 @dataclass

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
@@ -19,23 +15,10 @@ from sop.model import Actor, RecordView, Role, State, Step
 from storage import Area
 from tests.conftest import PDF_BYTES, chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
-from tests.emulator import BotApiEmulator, FakeUser
+from tests.emulator import FakeUser
 from tests.emulator.models import BotMessage
 
 STALE = "sudah diproses atau statusnya telah berubah"
-
-
-@pytest.fixture
-async def harness(
-    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[BotHarness]:
-    """The bot, started after the bootstrap admin opened the chat: setting the admin's
-    command menu then succeeds, so every failed Bot API call in these tests is a bug."""
-    emulator.user(ADMIN_ID, "Admin PPID")
-    harness = BotHarness(emulator, tmp_path, clock)
-    await harness.start()
-    yield harness
-    await harness.close()
 
 
 @dataclass
