@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-
-import img2pdf
-from PIL import Image
 
 from bot import texts
 from bot.texts import new_record as nr
 from bot.texts import records as rec
 from bot.texts import steps as st
 from sop.clock import ManualClock
-from sop.model import Actor, PeriodKind, RecordView, Role, State, Step
+from sop.model import Actor, RecordView, Role, State, Step
 from storage import Area
+from tests.e2e.flows import fill_in, jpeg, real_pdf
 from tests.e2e.harness import BotHarness
 from tests.emulator import FakeUser
 from tests.emulator.models import BotMessage
@@ -61,17 +58,6 @@ async def office(harness: BotHarness) -> Office:
     )
 
 
-def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (60, 80)) -> bytes:
-    """A phone photo of a page: a real JPEG made by Pillow."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def real_pdf(color: tuple[int, int, int]) -> bytes:
-    return img2pdf.convert(jpeg(color))
-
-
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -82,42 +68,6 @@ def button_texts(message: BotMessage) -> list[str]:
 
 async def final_record(harness: BotHarness, actor: Actor, record_id: int) -> RecordView:
     return await (await harness.runtime()).service.record(actor, record_id)
-
-
-async def fill_in(
-    user: FakeUser, title: str, *, division: str, classified_by: str, period: str | None = None
-) -> BotMessage:
-    """/baru, every question answered by text or button; returns the softcopy prompt.
-
-    ``period`` is a duration typed after "Jangka waktu"; None presses "Permanen"."""
-    user.mark()
-    await user.send_command("baru")
-    await user.wait_for("Tulis judul")
-    await user.send_text(title)
-    question = await user.wait_for("Bagian:")
-    assert division in question.text
-    await user.press(question, text=nr.BUTTON_DIVISION_OK)
-    await user.wait_for("uraian")
-    await user.send_text("Daftar nama, NIK dan alamat pemilih disabilitas hasil pemutakhiran.")
-    pasal = await user.wait_for("Dasar hukum pengecualian")
-    await user.press(pasal, text="h")
-    pasal = await user.wait_for_edit(pasal.message_id)
-    assert "Dipilih: h" in pasal.text
-    await user.press(pasal, text=nr.BUTTON_NEXT)
-    await user.wait_for("uji konsekuensi")
-    await user.send_text("Membuka rahasia pribadi pemilih; dapat disalahgunakan.")
-    question = await user.wait_for("Berapa lama")
-    if period is None:
-        await user.press(question, text=nr.BUTTON_PERIOD[PeriodKind.PERMANENT])
-    else:
-        await user.press(question, text=nr.BUTTON_PERIOD[PeriodKind.DURATION])
-        await user.wait_for("jangka waktunya")
-        await user.send_text(period)
-    await user.wait_for("pejabat yang menetapkan")
-    await user.send_text(classified_by)
-    question = await user.wait_for("tempat dan tanggal penetapan")
-    await user.press(question, text="📍 Padang, 23 November 2026")
-    return await user.wait_for("Kirim softcopy")
 
 
 async def confirm(user: FakeUser, after_files: BotMessage) -> BotMessage:

@@ -5,15 +5,12 @@ input, /batal, restarts, the size limit, and "Perbaiki" after a return."""
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import img2pdf
 import pytest
-from PIL import Image
 
 from bot.downloads import telegram_chunks
 from bot.texts import new_record as t
@@ -21,22 +18,14 @@ from sop.clock import ManualClock
 from sop.errors import FileRejected, NotFound
 from sop.model import Actor, DurationUnit, PeriodKind, RecordView, Role, State, Step
 from storage import Area
+from tests.e2e.flows import fill_in as _fill_in
+from tests.e2e.flows import jpeg, real_pdf
 from tests.e2e.harness import BotHarness
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.models import BotMessage
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
 TODAY = date(2026, 11, 23)  # the clock fixture: Monday 23 November 2026, 08:00 WIB
-
-
-def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (60, 80)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def real_pdf(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    return img2pdf.convert(jpeg(color))
 
 
 async def people(harness: BotHarness) -> tuple[FakeUser, Actor, FakeUser, Actor]:
@@ -60,29 +49,7 @@ async def press_and_answer(user: FakeUser, message: BotMessage, text: str) -> di
 
 async def fill_in(user: FakeUser, title: str = TITLE) -> BotMessage:
     """The quickest way through the questions (defaults by button); returns the files prompt."""
-    user.mark()
-    await user.send_command("baru")
-    await user.wait_for("Tulis judul")
-    await user.send_text(title)
-    division = await user.wait_for("Bagian:")
-    assert "Keuangan, Umum dan Logistik" in division.text
-    await user.press(division, text=t.BUTTON_DIVISION_OK)
-    await user.wait_for("uraian")
-    await user.send_text("Daftar nama, NIK dan alamat pemilih disabilitas hasil pemutakhiran.")
-    pasal = await user.wait_for("Dasar hukum pengecualian")
-    await user.press(pasal, text="h")
-    pasal = await user.wait_for_edit(pasal.message_id)
-    assert "Dipilih: h" in pasal.text
-    await user.press(pasal, text=t.BUTTON_NEXT)
-    await user.wait_for("uji konsekuensi")
-    await user.send_text("Membuka rahasia pribadi pemilih; dapat disalahgunakan.")
-    period = await user.wait_for("Berapa lama")
-    await user.press(period, text=t.BUTTON_PERIOD[PeriodKind.PERMANENT])
-    by = await user.wait_for("pejabat yang menetapkan")
-    await user.press(by, text="👤 Rina Petugas")
-    at = await user.wait_for("tempat dan tanggal penetapan")
-    await user.press(at, text="📍 Padang, 23 November 2026")
-    return await user.wait_for("Kirim softcopy")
+    return await _fill_in(user, title)
 
 
 async def send_pdf(user: FakeUser, data: bytes, name: str = "surat.pdf") -> BotMessage:
