@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from telegram import (
@@ -47,6 +49,7 @@ from sop.errors import (
     StaleAction,
 )
 from sop.model import RecordView, Role, State, Step
+from sop.service import Outcome
 from sop.validation import validate_reason
 from storage import Area
 
@@ -198,21 +201,30 @@ async def serahkan(update: Update, context: PpidContext) -> None:
     await update.message.reply_text(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
-# -- step 2: hand over -----------------------------------------------------------------
-async def handover(update: Update, context: PpidContext) -> None:
-    """The hand-over button: step 2 is done, the card closes and the Pejabat PPID are told."""
+async def _complete_pressed(
+    update: Update, complete: Callable[..., Awaitable[Outcome]]
+) -> tuple[CallbackQuery, Outcome] | None:
+    """Run a step's completion for a pressed button, bound to the button's version; a
+    malformed, stale or refused press is answered here and gives None."""
     query, data = _pressed_data(update, RecordAction)
     if data is None:
         await _malformed(query)
-        return
-    actor = context.actor
+        return None
     try:
-        outcome = await context.service.complete_handover(
-            actor, data.record_id, expected_version=data.version
-        )
+        return query, await complete(data.record_id, expected_version=data.version)
     except SopError as exc:
         await _refuse(query, exc)
+        return None
+
+
+# -- step 2: hand over -----------------------------------------------------------------
+async def handover(update: Update, context: PpidContext) -> None:
+    """The hand-over button: step 2 is done, the card closes and the Pejabat PPID are told."""
+    actor = context.actor
+    pressed = await _complete_pressed(update, partial(context.service.complete_handover, actor))
+    if pressed is None:
         return
+    query, outcome = pressed
     await query.answer(t.ANSWER_HANDED_OVER)
     status = t.HANDED_OVER.format(who=texts.h(actor.full_name), when=_now_text(context))
     receivers = [a.full_name for a in outcome.notify if a.user_id != actor.user_id]
@@ -226,18 +238,11 @@ async def handover(update: Update, context: PpidContext) -> None:
 # -- step 3: receive -------------------------------------------------------------------
 async def accept(update: Update, context: PpidContext) -> None:
     """The accept button: the softcopy is copied into PPID storage, verified and numbered."""
-    query, data = _pressed_data(update, RecordAction)
-    if data is None:
-        await _malformed(query)
-        return
     actor = context.actor
-    try:
-        outcome = await context.service.complete_receive(
-            actor, data.record_id, expected_version=data.version
-        )
-    except SopError as exc:
-        await _refuse(query, exc)
+    pressed = await _complete_pressed(update, partial(context.service.complete_receive, actor))
+    if pressed is None:
         return
+    query, outcome = pressed
     record = outcome.record
     number = record.register_number or record.number
     await query.answer(t.ANSWER_STORED.format(number=number))
