@@ -110,6 +110,7 @@ ERROR = (
     "Maaf, terjadi kesalahan pada sistem. Data Anda tidak hilang. Coba lagi sebentar lagi; "
     "bila berulang, sampaikan kode rujukan <code>{ref}</code> kepada admin PPID."
 )
+ERROR_ALERT = "Terjadi kesalahan (kode {ref})."
 CANCELLED = "Dibatalkan. Tidak ada yang diubah."
 NOTHING_TO_CANCEL = "Tidak ada proses yang sedang berjalan."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
