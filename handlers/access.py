@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
 from bot.context import PpidContext
+from handlers import errors
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,21 @@ def _is_start(update: Update) -> bool:
 
 
 async def guard(update: Update, context: PpidContext) -> None:
-    """Resolve the person behind the update; refuse strangers and group chats politely."""
+    """Resolve the person behind the update; refuse strangers and group chats politely.
+
+    Whatever happens here, an update the guard did not let through never reaches a
+    handler: a failure of the guard itself (the database locked beyond its busy timeout,
+    Telegram unreachable for the refusal) gets one apology and stops the update."""
+    try:
+        await _check(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as exc:
+        await errors.apologise(update, context, exc)
+        raise ApplicationHandlerStop from exc
+
+
+async def _check(update: Update, context: PpidContext) -> None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or user.is_bot:
