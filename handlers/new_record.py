@@ -53,6 +53,9 @@ from sop.model import (
 from sop.validation import (
     parse_date,
     parse_period_duration,
+    permanent_allowed,
+    validate_classified_date,
+    validate_condition,
     validate_period,
     validate_text,
     validate_title,
@@ -280,9 +283,12 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         text = t.ASK_PERIOD
         if editing:
             text += "\n" + t.period_now(_period_of(fields["period"]))
+        # Pasal 20: "Permanen" is not even offered for letters a-f (and refused if forced).
+        allowed = permanent_allowed(_letters(context))
         kinds = [
             _button(t.BUTTON_PERIOD[kind], "period", index)
             for index, kind in enumerate(PERIOD_KINDS)
+            if allowed or kind is not PeriodKind.PERMANENT
         ]
         rows = [kinds[:2], kinds[2:]]
     elif stage is Stage.PERIOD_VALUE:
@@ -636,8 +642,7 @@ async def got_period_value(update: Update, context: PpidContext) -> int:
             amount, unit = parse_period_duration(text)
             period = ExemptionPeriod(kind, amount=amount, unit=unit)
         else:
-            condition = validate_text(text, label="Kondisi", maximum=500)
-            period = ExemptionPeriod(kind, condition=condition)
+            period = ExemptionPeriod(kind, condition=validate_condition(text))
         validate_period(period, _letters(context), context.service.today())
     except InvalidInput as exc:
         return await _nudge(update, context, Stage.PERIOD_VALUE, t.RETRY.format(error=exc.message))
@@ -684,9 +689,7 @@ async def got_classified_at(update: Update, context: PpidContext) -> int:
             )
         try:
             place = validate_text(place_text, label="Tempat", maximum=200)
-            day = parse_date(date_text)
-            if day > today:
-                raise InvalidInput(t.FUTURE_CLASSIFIED)
+            day = validate_classified_date(parse_date(date_text), today)
         except InvalidInput as exc:
             return await _nudge(
                 update, context, Stage.CLASSIFIED_AT, t.RETRY.format(error=exc.message)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sop.locale_id import MONTHS, long_date
 from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, State, Step
 from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
+from sop.validation import without_until
 
 SHEET_DIK = "DIK"
 SHEET_COMPLIANCE = "Kepatuhan SOP"
@@ -92,7 +93,7 @@ def period_text(period: ExemptionPeriod, end: date | None) -> str:
         text = f"{period.amount} {unit} sejak penetapan"
         return f"{text} (sampai {long_date(end)})" if end else text
     if period.kind is PeriodKind.CONDITION:
-        return f"Sampai {period.condition}"
+        return f"Sampai {without_until(period.condition or '')}"
     return "Permanen"
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from sop.errors import InvalidInput
+from sop.locale_id import long_date
 from sop.model import (
     PASAL17,
     TEMPORARY_LETTERS,
@@ -13,11 +14,17 @@ from sop.model import (
     ExemptionPeriod,
     PeriodKind,
     RecordFields,
+    add_months,
 )
 
 TITLE_MIN, TITLE_MAX = 3, 200
 TEXT_MAX = 2000
 REASON_MAX = 500
+
+#: No classification of a public body of the Republic predates its proclamation year.
+EARLIEST_DATE = date(1945, 1, 1)
+#: The longest exemption period: the same bound as a period typed as a duration.
+PERIOD_MAX_YEARS = 100
 
 
 def clean_text(value: str) -> str:
@@ -58,6 +65,20 @@ def validate_reason(value: str) -> str:
     return validate_text(value, label="Alasan", minimum=3, maximum=REASON_MAX)
 
 
+_UNTIL = re.compile(r"^(sampai dengan|sampai|hingga)\b[\s,:]*", re.IGNORECASE)
+
+
+def without_until(condition: str) -> str:
+    """A condition without a leading "sampai"/"hingga": the texts put "sampai" before it."""
+    return _UNTIL.sub("", condition.strip(), count=1)
+
+
+def validate_condition(value: str) -> str:
+    """The condition that ends an exemption, e.g. "ada persetujuan tertulis"."""
+    condition = without_until(validate_text(value, label="Kondisi", maximum=500))
+    return validate_text(condition, label="Kondisi", maximum=500)
+
+
 _DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
@@ -88,25 +109,48 @@ def parse_period_duration(value: str) -> tuple[int, DurationUnit]:
     if amount < 1:
         raise InvalidInput("Jangka waktu harus lebih dari nol.")
     unit = DurationUnit(match.group(2).lower())
-    if unit is DurationUnit.YEARS and amount > 100:
-        raise InvalidInput("Jangka waktu paling lama 100 tahun.")
+    if unit is DurationUnit.YEARS and amount > PERIOD_MAX_YEARS:
+        raise InvalidInput(f"Jangka waktu paling lama {PERIOD_MAX_YEARS} tahun.")
     return amount, unit
 
 
+def permanent_allowed(letters: tuple[str, ...] | list[str]) -> bool:
+    """Pasal 20 UU 14/2008: an exemption under any of the letters a–f is not permanent."""
+    return not set(letters) & TEMPORARY_LETTERS
+
+
+def validate_classified_date(day: date, today: date) -> date:
+    """A classification is set on a plausible day: from 1945 until today."""
+    if day < EARLIEST_DATE:
+        raise InvalidInput(
+            f"Tanggal penetapan {long_date(day)} tidak masuk akal: paling awal "
+            f"{long_date(EARLIEST_DATE)}."
+        )
+    if day > today:
+        raise InvalidInput("Tanggal penetapan tidak boleh di masa depan.")
+    return day
+
+
 def validate_period(period: ExemptionPeriod, letters: tuple[str, ...], today: date) -> None:
-    """Pasal 20: letters a–f need a period; a date must lie in the future."""
+    """Pasal 20: letters a–f need a period; an end date lies in the plausible future."""
     if period.kind is PeriodKind.UNTIL_DATE:
         if period.until is None:
             raise InvalidInput("Tanggal berakhirnya pengecualian belum diisi.")
         if period.until <= today:
             raise InvalidInput("Tanggal berakhirnya pengecualian harus setelah hari ini.")
+        latest = add_months(today, 12 * PERIOD_MAX_YEARS)
+        if period.until > latest:
+            raise InvalidInput(
+                f"Tanggal berakhirnya pengecualian terlalu jauh: paling lambat "
+                f"{long_date(latest)} ({PERIOD_MAX_YEARS} tahun dari hari ini)."
+            )
     elif period.kind is PeriodKind.DURATION:
         if period.amount is None or period.unit is None or period.amount < 1:
             raise InvalidInput("Jangka waktu pengecualian belum diisi.")
     elif period.kind is PeriodKind.CONDITION:
         if not period.condition or len(period.condition.strip()) < 3:
             raise InvalidInput("Kondisi berakhirnya pengecualian belum diisi.")
-    elif period.kind is PeriodKind.PERMANENT and letters and set(letters) <= TEMPORARY_LETTERS:
+    elif period.kind is PeriodKind.PERMANENT and not permanent_allowed(letters):
         raise InvalidInput(
             "Pengecualian berdasarkan Pasal 17 huruf a–f tidak bersifat permanen (Pasal 20 "
             "UU 14/2008): pilih tanggal, jangka waktu, atau kondisi."
@@ -120,8 +164,7 @@ def validate_fields(fields: RecordFields, today: date) -> RecordFields:
     if not letters and not other:
         raise InvalidInput("Pilih minimal satu huruf Pasal 17 atau isi dasar hukum lain.")
     validate_period(fields.period, letters, today)
-    if fields.classified_date > today:
-        raise InvalidInput("Tanggal penetapan tidak boleh di masa depan.")
+    validate_classified_date(fields.classified_date, today)
     return RecordFields(
         title=validate_title(fields.title),
         division_id=fields.division_id,

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.texts import durasi, wib
+from bot.texts import durasi, period_text, wib
 from handlers.callback_data import MAX_BYTES, OpenRecord, RecordAction
 from sop.audit import GENESIS_HASH, ChainEntry, entry_hash, verify_chain
 from sop.errors import InvalidInput
-from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, add_months
+from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordFields, add_months
+from sop.reports import period_text as report_period_text
 from sop.service import PpidService
 from sop.validation import (
     parse_date,
     parse_period_duration,
+    validate_classified_date,
+    validate_condition,
+    validate_fields,
     validate_letters,
     validate_period,
     validate_title,
@@ -28,7 +33,7 @@ TODAY = date(2026, 11, 25)
     [
         (("a",), PeriodKind.PERMANENT, False),  # Pasal 20: a-f are not permanent
         (("a", "f"), PeriodKind.PERMANENT, False),
-        (("a", "h"), PeriodKind.PERMANENT, True),
+        (("a", "h"), PeriodKind.PERMANENT, False),  # any of a-f: Pasal 20 applies
         (("g",), PeriodKind.PERMANENT, True),
         (("j",), PeriodKind.PERMANENT, True),
         ((), PeriodKind.PERMANENT, True),  # another law is the basis
@@ -59,6 +64,51 @@ def test_period_values_are_required() -> None:
         ("h",),
         TODAY,
     )
+
+
+def test_dates_must_be_plausible() -> None:
+    """A classification is set between 1945 and today; an exemption ends within 100 years."""
+    assert validate_classified_date(date(1945, 1, 1), TODAY) == date(1945, 1, 1)
+    assert validate_classified_date(TODAY, TODAY) == TODAY
+    with pytest.raises(InvalidInput, match="paling awal 1 Januari 1945"):
+        validate_classified_date(parse_date("01-01-0001"), TODAY)
+    with pytest.raises(InvalidInput, match="paling awal"):
+        validate_classified_date(date(1944, 12, 31), TODAY)
+    with pytest.raises(InvalidInput, match="masa depan"):
+        validate_classified_date(TODAY + timedelta(days=1), TODAY)
+    until = ExemptionPeriod(PeriodKind.UNTIL_DATE, until=date(2126, 11, 25))
+    validate_period(until, ("a",), TODAY)
+    with pytest.raises(InvalidInput, match="terlalu jauh: paling lambat 25 November 2126"):
+        validate_period(replace(until, until=date(2126, 11, 26)), ("a",), TODAY)
+    with pytest.raises(InvalidInput, match="terlalu jauh"):
+        validate_period(replace(until, until=parse_date("31-12-9999")), ("a",), TODAY)
+    fields = RecordFields(
+        title="Judul",
+        division_id=1,
+        description="Uraian singkat",
+        pasal17=("h",),
+        other_legal_basis=None,
+        consequence="Konsekuensi",
+        period=ExemptionPeriod(PeriodKind.PERMANENT),
+        classified_by="Andi",
+        classified_place="Padang",
+        classified_date=date(1, 1, 1),
+    )
+    with pytest.raises(InvalidInput, match="tidak masuk akal"):  # the service checks it too
+        validate_fields(fields, TODAY)
+
+
+def test_a_condition_reads_once_with_sampai() -> None:
+    """The texts put "sampai" before the condition: a typed "sampai" is not doubled."""
+    assert validate_condition("sampai ada persetujuan tertulis") == "ada persetujuan tertulis"
+    assert validate_condition("Hingga putusan inkracht") == "putusan inkracht"
+    assert validate_condition("sampai dengan: pemilik setuju") == "pemilik setuju"
+    assert validate_condition("sampainya surat balasan") == "sampainya surat balasan"
+    with pytest.raises(InvalidInput, match="terlalu pendek"):
+        validate_condition("sampai")
+    old = ExemptionPeriod(PeriodKind.CONDITION, condition="sampai pemilik data setuju")
+    assert period_text(old) == "sampai pemilik data setuju"  # records stored before the fix
+    assert report_period_text(old, None) == "Sampai pemilik data setuju"
 
 
 def test_end_dates() -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sop.locale_id import DAYS, MONTHS, long_date
 from sop.model import PASAL17, DurationUnit, ExemptionPeriod, PeriodKind, Role, State, Step
+from sop.validation import without_until
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -80,7 +81,7 @@ def period_text(period: ExemptionPeriod) -> str:
         unit = DurationUnit(period.unit).value if period.unit else ""
         return f"{period.amount} {unit} sejak penetapan"
     if period.kind is PeriodKind.CONDITION:
-        return f"sampai {period.condition}"
+        return f"sampai {without_until(period.condition or '')}"
     return "permanen"
 
 

@@ -61,8 +61,8 @@ ASK_PERIOD_VALUE = {
         "6 bulan, atau 30 hari."
     ),
     PeriodKind.CONDITION: (
-        "🔓 Dikecualikan <i>sampai …</i> apa? Tulis <b>kondisinya</b>, contoh: "
-        "<i>ada persetujuan tertulis dari pemilik data</i>."
+        "🔓 Dikecualikan sampai apa? Tulis <b>kondisinya</b> tanpa kata <i>sampai</i>, "
+        "contoh: <i>ada persetujuan tertulis dari pemilik data</i>."
     ),
 }
 ASK_CLASSIFIED_BY = (
@@ -83,7 +83,7 @@ ASK_COMBINE = (
     "🖼 Ada <b>{count} foto</b> terlampir. Gabungkan menjadi satu PDF (halaman sesuai urutan "
     "kiriman)? Foto aslinya tetap tersimpan."
 )
-ASK_EDIT = "✏️ Bagian mana yang ingin diubah?"
+ASK_EDIT = "✏️ Data mana yang ingin diubah?"
 CURRENT = "Saat ini: <i>{value}</i>"
 
 # -- the buttons -------------------------------------------------------------------------
@@ -122,7 +122,7 @@ EDIT_LABELS = {
 
 # -- answers shown in place of a question once it is answered ----------------------------
 CHOSEN_DIVISION = "✔️ Bagian: <b>{name}</b>"
-CHOSEN_PERIOD_KIND = "✔️ Jangka waktu: <b>{kind}</b> (isinya ditanyakan berikut)"
+CHOSEN_PERIOD_KIND = "✔️ Jangka waktu: <b>{kind}</b> (isinya ditanyakan berikutnya)"
 PERIOD_KIND_NAMES = {
     PeriodKind.UNTIL_DATE: "sampai tanggal tertentu",
     PeriodKind.DURATION: "selama jangka waktu tertentu",
@@ -171,7 +171,6 @@ DOWNLOAD_FAILED = "Softcopy gagal diunduh dari Telegram, berkas tidak disimpan. 
 EMPTY_TITLE = "Judul tidak boleh kosong. Tulis judul 3–200 karakter."
 RETRY = "{error} Silakan tulis lagi."
 NEED_BASIS = "Pilih minimal satu huruf Pasal 17 atau isi dasar hukum lain."
-FUTURE_CLASSIFIED = "Tanggal penetapan tidak boleh di masa depan."
 PLACE_AND_DATE = "Tulis tempat dan tanggal dipisah koma, contoh: Padang, {example}."
 NO_FILES_YET = "Belum ada softcopy. Kirim minimal satu dokumen atau foto dahulu."
 UNKNOWN_COMMAND = (

@@ -232,12 +232,18 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     await rina.send_text("Dapat menghambat proses pemeriksaan yang sedang berjalan.")
 
     period = await rina.wait_for("Berapa lama")
-    await rina.press(period, text=t.BUTTON_PERIOD[PeriodKind.PERMANENT])
+    # Pasal 20: letter a is never permanent, so "Permanen" is not offered; forced, refused.
+    assert t.BUTTON_PERIOD[PeriodKind.PERMANENT] not in [text for text, _ in period.buttons()]
+    await rina.press_raw(period.message_id, "baru:period:3")
     refused = await rina.wait_for("tidak bersifat permanen")
+    assert t.BUTTON_PERIOD[PeriodKind.PERMANENT] not in [text for text, _ in refused.buttons()]
     await rina.press(refused, text=t.BUTTON_PERIOD[PeriodKind.UNTIL_DATE])
+    assert "ditanyakan berikutnya" in (await rina.wait_for_edit(refused.message_id)).text
     await rina.wait_for("tanggal berakhirnya")
     await rina.send_text("01-01-2020")
     assert "harus setelah hari ini" in (await rina.wait_for()).text
+    await rina.send_text("31-12-9999")
+    assert "terlalu jauh" in (await rina.wait_for()).text
     await rina.send_text("31-02-2030")
     assert "tidak ada di kalender" in (await rina.wait_for()).text
     await rina.send_text("besok lusa")
@@ -251,6 +257,8 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     assert "dipisah koma" in (await rina.wait_for()).text
     await rina.send_text("Bukittinggi, 01-01-2030")
     assert "tidak boleh di masa depan" in (await rina.wait_for()).text
+    await rina.send_text("Bukittinggi, 01-01-0001")
+    assert "paling awal 1 Januari 1945" in (await rina.wait_for()).text
     await rina.send_text("Bukittinggi, 20-11-2026")
     prompt = await rina.wait_for("Kirim softcopy")
 
@@ -446,7 +454,7 @@ async def test_redo_after_a_return_replaces_files_and_corrects_data(harness: Bot
     assert "sedang mengisi berkas" in (await rina.wait_for()).text
 
     await rina.press(files, text=t.BUTTON_EDIT)
-    menu = await rina.wait_for("Bagian mana")
+    menu = await rina.wait_for("Data mana yang ingin diubah")
     await rina.press(menu, text="Judul")
     question = await rina.wait_for("Tulis judul")
     assert f"Saat ini: {TITLE}" in question.text
@@ -457,7 +465,7 @@ async def test_redo_after_a_return_replaces_files_and_corrects_data(harness: Bot
     assert "softcopy terlampir: 1" in saved.text
 
     await rina.press(saved, text=t.BUTTON_EDIT)
-    menu = await rina.wait_for("Bagian mana")
+    menu = await rina.wait_for("Data mana yang ingin diubah")
     await rina.press(menu, text="Jangka waktu")
     period = await rina.wait_for("Berapa lama")
     assert "Saat ini: permanen" in period.text
@@ -466,16 +474,17 @@ async def test_redo_after_a_return_replaces_files_and_corrects_data(harness: Bot
     assert "Perubahan data tersimpan" not in unchanged.text
 
     await rina.press(unchanged, text=t.BUTTON_EDIT)
-    await rina.press(await rina.wait_for("Bagian mana"), text="Jangka waktu")
+    await rina.press(await rina.wait_for("Data mana yang ingin diubah"), text="Jangka waktu")
     period = await rina.wait_for("Berapa lama")
     await rina.press(period, text=t.BUTTON_PERIOD[PeriodKind.CONDITION])
     await rina.wait_for("kondisinya")
-    await rina.send_text("ada persetujuan tertulis dari pemilik data")
+    await rina.send_text("sampai ada persetujuan tertulis dari pemilik data")
     saved = await rina.wait_for("Perubahan data tersimpan")
     await rina.press(saved, text=t.BUTTON_FILES_DONE)
     card = await rina.wait_for("Syarat SOP")
     assert "Data pribadi pemilih disabilitas (lengkap)" in card.text
     assert "Jangka waktu: sampai ada persetujuan tertulis dari pemilik data" in card.text
+    assert "sampai sampai" not in card.text
     await rina.press(card, text=t.BUTTON_VERIFIED)
     await rina.wait_for("Langkah 1 selesai")
     notice = await sari.wait_for("menunggu Anda")
