@@ -417,7 +417,7 @@ async def _create_draft(update: Update, context: PpidContext) -> int:
 
 
 async def _save_correction(update: Update, context: PpidContext, stage: Stage, key: str) -> int:
-    """A corrected part of a draft is saved; back to the softcopies."""
+    """Corrected data of a draft is saved; back where "Ubah data" was pressed."""
     data = _data(context)
     names = next(names for k, _, names in EDITABLE if k == key)
     fields = _from_json(data["fields"])
@@ -428,7 +428,15 @@ async def _save_correction(update: Update, context: PpidContext, stage: Stage, k
         return await _nudge(update, context, stage, exc.message)
     data.pop("editing", None)
     data.pop("fields", None)
-    return await _ask(update, context, Stage.FILES, note=t.CORRECTED)
+    return await _back_from_edit(update, context, note=t.CORRECTED)
+
+
+async def _back_from_edit(update: Update, context: PpidContext, note: str | None = None) -> int:
+    """After a correction (or none): back where "Ubah data" was pressed, the summary or
+    the softcopies."""
+    origin = _data(context).pop("edit_from", int(Stage.FILES))
+    stage = Stage.CONFIRM if origin == Stage.CONFIRM else Stage.FILES
+    return await _ask(update, context, stage, note=note)
 
 
 async def _close(update: Update, text: str) -> None:
@@ -869,11 +877,12 @@ async def not_yet(update: Update, context: PpidContext) -> int:
 
 # -- corrections -----------------------------------------------------------------------------
 async def edit_menu(update: Update, context: PpidContext) -> int:
-    """The officer pressed "Ubah data"; the bot asks which part to correct."""
+    """The officer pressed "Ubah data"; the bot asks which data to correct."""
     query = update.callback_query
     assert query is not None
     await query.answer()
     await query.edit_message_reply_markup(None)
+    _data(context)["edit_from"] = int(_stage(context))
     return await _ask(update, context, Stage.EDIT_MENU)
 
 
@@ -900,15 +909,15 @@ async def edit_field(update: Update, context: PpidContext) -> int:
 
 
 async def edit_back(update: Update, context: PpidContext) -> int:
-    """The officer pressed "Kembali" in the corrections; back to the softcopies."""
+    """The officer pressed "Kembali" in the corrections; back to the summary or the files."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
-    return await _ask(update, context, Stage.FILES)
+    return await _back_from_edit(update, context)
 
 
 async def keep_value(update: Update, context: PpidContext) -> int | None:
-    """The officer pressed "Tidak jadi mengubah"; nothing changes, back to the softcopies."""
+    """The officer pressed "Tidak jadi mengubah"; nothing changes, back where they were."""
     query = update.callback_query
     assert query is not None
     data = _data(context)
@@ -920,7 +929,7 @@ async def keep_value(update: Update, context: PpidContext) -> int | None:
     data.pop("editing", None)
     data.pop("fields", None)
     data.pop("period_kind", None)
-    return await _ask(update, context, Stage.FILES)
+    return await _back_from_edit(update, context)
 
 
 # -- anything else, at any question ------------------------------------------------------------

@@ -567,3 +567,37 @@ async def test_local_mode_paths_are_streamed_from_disk(tmp_path: Path) -> None:
     assert b"".join(chunks) == source.read_bytes()
     with pytest.raises(FileRejected):
         [chunk async for chunk in telegram_chunks(str(tmp_path / "gone.bin"))]
+
+
+async def test_a_correction_from_the_summary_returns_to_the_summary(harness: BotHarness) -> None:
+    """Issue 13: after "Ubah data" on the confirmation summary, the bot shows the summary
+    again (with the change), not the softcopy prompt."""
+    rina, rina_actor, _, _ = await people(harness)
+    await fill_in(rina)
+    ack = await send_pdf(rina, real_pdf())
+    await rina.press(ack, text=t.BUTTON_FILES_DONE)
+    card = await rina.wait_for("Syarat SOP")
+
+    await rina.press(card, text=t.BUTTON_EDIT)
+    await rina.press(await rina.wait_for("Data mana yang ingin diubah"), text="Judul")
+    await rina.wait_for("Tulis judul")
+    await rina.send_text("Data pribadi pemilih disabilitas (revisi)")
+    card = await rina.wait_for("Perubahan data tersimpan")
+    assert "Syarat SOP" in card.text and "Kirim softcopy" not in card.text
+    assert "Data pribadi pemilih disabilitas (revisi)" in card.text
+
+    await rina.press(card, text=t.BUTTON_EDIT)
+    menu = await rina.wait_for("Data mana yang ingin diubah")
+    await rina.press(menu, text="Uraian")
+    await rina.press(await rina.wait_for("uraian"), text=t.BUTTON_KEEP)
+    card = await rina.wait_for("Syarat SOP")
+    assert "Perubahan data tersimpan" not in card.text
+
+    await rina.press(card, text=t.BUTTON_EDIT)
+    await rina.press(await rina.wait_for("Data mana yang ingin diubah"), text=t.BUTTON_BACK)
+    card = await rina.wait_for("Syarat SOP")
+    await rina.press(card, text=t.BUTTON_VERIFIED)
+    await rina.wait_for("Langkah 1 selesai")
+    record = await record_of(harness, rina_actor)
+    assert record.fields.title == "Data pribadi pemilih disabilitas (revisi)"
+    assert harness.emulator.failed_calls() == []
