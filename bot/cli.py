@@ -116,7 +116,10 @@ async def _user_list(runtime: Runtime) -> int:
     for actor in people:
         roles = ", ".join(sorted(actor.roles)) or "(no role)"
         division = divisions.get(actor.division_id or -1, "-")
-        print(f"{actor.telegram_id}\t{actor.full_name}\t{roles}\t{division}")
+        name = actor.full_name
+        if actor.other_telegram_name:
+            name += f" (Telegram: {actor.other_telegram_name})"
+        print(f"{actor.telegram_id}\t{name}\t{roles}\t{division}")
     return 0
 
 

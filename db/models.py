@@ -76,7 +76,11 @@ class UserRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200))  # the name shown everywhere
+    # True: an admin gave ``full_name`` (``user add --name``, an invitation); it stays.
+    # False: it is the person's Telegram name (or a placeholder) and follows it.
+    name_official: Mapped[bool] = mapped_column(Boolean, default=False)
+    telegram_name: Mapped[str | None] = mapped_column(String(200))  # as last seen
     username: Mapped[str | None] = mapped_column(String(64))
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -164,6 +168,7 @@ class StepRunRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_by_name: Mapped[str | None] = mapped_column(String(200))  # as it was then
     outcome: Mapped[str | None] = mapped_column(String(16))
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -176,6 +181,7 @@ class AuditRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(200))  # as it was then; hashed
     action: Mapped[str] = mapped_column(String(64))
     record_id: Mapped[int | None] = mapped_column(Integer, index=True)
     details: Mapped[str] = mapped_column(Text)

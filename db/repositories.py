@@ -59,10 +59,22 @@ class Repository:
         return await self.session.scalar(select(UserRow).where(UserRow.telegram_id == telegram_id))
 
     async def add_user(
-        self, telegram_id: int, full_name: str, username: str | None, at: datetime
+        self,
+        telegram_id: int,
+        full_name: str,
+        username: str | None,
+        at: datetime,
+        *,
+        name_official: bool = False,
+        telegram_name: str | None = None,
     ) -> UserRow:
         row = UserRow(
-            telegram_id=telegram_id, full_name=full_name, username=username, created_at=at
+            telegram_id=telegram_id,
+            full_name=full_name,
+            name_official=name_official,
+            telegram_name=telegram_name,
+            username=username,
+            created_at=at,
         )
         self.session.add(row)
         await self.session.flush()
@@ -265,10 +277,13 @@ class Repository:
         )
 
     async def close_run(self, run_id: int, at: datetime, by: int | None, outcome: str) -> None:
+        """Finish a run; the actor's name is kept as it is now (a later rename of the
+        person does not rewrite who did it)."""
+        name = select(UserRow.full_name).where(UserRow.id == by).scalar_subquery()
         await self.session.execute(
             update(StepRunRow)
             .where(StepRunRow.id == run_id)
-            .values(completed_at=at, completed_by=by, outcome=outcome)
+            .values(completed_at=at, completed_by=by, completed_by_name=name, outcome=outcome)
         )
 
     async def runs_of(self, record_id: int) -> Sequence[StepRunRow]:

@@ -52,9 +52,9 @@ async def start(update: Update, context: PpidContext) -> None:
     if known is None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
-    await service.touch_user(user.id, user.full_name, user.username)
+    known = await service.touch_user(user.id, user.full_name, user.username) or known
     await message.reply_text(
-        t.WELCOME.format(name=texts.h(user.full_name), roles=_role_list(known))
+        t.WELCOME.format(name=texts.h(known.full_name), roles=_role_list(known))
     )
     await publish_for(context.bot, known)
 

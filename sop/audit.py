@@ -27,17 +27,24 @@ def entry_hash(
     action: str,
     record_id: int | None,
     details_json: str,
+    actor_name: str | None = None,
 ) -> str:
-    """SHA-256 over the previous hash and the entry's canonical form."""
+    """SHA-256 over the previous hash and the entry's canonical form.
+
+    The actor's name (kept since revision 0005) is covered when present; entries written
+    before it have none and keep their hashes."""
+    fields: list[object] = [
+        seq,
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_user_id,
+        action,
+        record_id,
+        details_json,
+    ]
+    if actor_name is not None:
+        fields.append(actor_name)
     payload = json.dumps(
-        [
-            seq,
-            at.astimezone(UTC).isoformat(timespec="microseconds"),
-            actor_user_id,
-            action,
-            record_id,
-            details_json,
-        ],
+        fields,
         separators=(",", ":"),
         ensure_ascii=False,
     )
@@ -54,6 +61,7 @@ class ChainEntry:
     details_json: str
     prev_hash: str
     hash: str
+    actor_name: str | None = None
 
 
 class AuditRecord(Protocol):
@@ -67,6 +75,7 @@ class AuditRecord(Protocol):
     details: str
     prev_hash: str
     hash: str
+    actor_name: str | None
 
 
 def chain_entry(row: AuditRecord) -> ChainEntry:
@@ -79,6 +88,7 @@ def chain_entry(row: AuditRecord) -> ChainEntry:
         row.details,
         row.prev_hash,
         row.hash,
+        row.actor_name,
     )
 
 
@@ -111,6 +121,7 @@ def verify_chain(
             entry.action,
             entry.record_id,
             entry.details_json,
+            entry.actor_name,
         )
         if recomputed != entry.hash:
             problems.append(ChainProblem(entry.seq, "content does not match its hash"))

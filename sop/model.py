@@ -147,6 +147,14 @@ class Actor:
     roles: frozenset[Role]
     division_id: int | None
     active: bool = True
+    telegram_name: str | None = None  # as last seen; ``full_name`` is the official name
+
+    @property
+    def other_telegram_name(self) -> str | None:
+        """The Telegram name when it differs from the name shown, else None."""
+        if self.telegram_name and self.telegram_name != self.full_name:
+            return self.telegram_name
+        return None
 
     def has(self, role: Role) -> bool:
         return self.active and role in self.roles
@@ -243,6 +251,7 @@ class AuditEntry:
     details: dict[str, object] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    actor_name: str | None = None  # as it was when they acted (None before revision 0005)
 
 
 @dataclass(frozen=True, slots=True)

@@ -349,15 +349,18 @@ class RegisterService:
             row = await self.service.load(repo, actor, record.id)
             entries = await repo.audit_entries(record_id=record.id)
             latest = entries[-trail_limit:] if trail_limit else []
+            # Entries keep their actor's name as it was; older ones without it: today's.
             names = await repo.user_names(
-                sorted({e.actor_user_id for e in latest if e.actor_user_id is not None})
+                sorted({e.actor_user_id for e in latest if e.actor_user_id and not e.actor_name})
             )
             opened = row.opened_on
         trail = tuple(
             TrailEntry(
                 seq=e.seq,
                 at=e.at,
-                actor_name=names.get(e.actor_user_id) if e.actor_user_id else None,
+                actor_name=(
+                    e.actor_name or names.get(e.actor_user_id, "?") if e.actor_user_id else None
+                ),
                 action=e.action,
                 details=json.loads(e.details),
             )

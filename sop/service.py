@@ -55,7 +55,7 @@ from sop.model import (
     StepRunView,
     Task,
 )
-from sop.validation import validate_fields, validate_reason, validate_text
+from sop.validation import validate_fields, validate_name, validate_reason, validate_text
 from storage import (
     Area,
     ChecksumMismatch,
@@ -154,15 +154,21 @@ class PpidService:
         record_id: int | None = None,
         details: dict[str, object] | None = None,
     ) -> None:
+        # The actor's name as it is now: a later rename does not rewrite who did what.
+        user = await repo.user(actor_id) if actor_id is not None else None
+        actor_name = user.full_name if user is not None else None
         head = await repo.lock_audit_head()
         at = self.now()
         seq = head.last_seq + 1
         details_json = canonical_details(details or {})
-        digest = entry_hash(head.last_hash, seq, at, actor_id, action, record_id, details_json)
+        digest = entry_hash(
+            head.last_hash, seq, at, actor_id, action, record_id, details_json, actor_name
+        )
         row = AuditRow(
             seq=seq,
             at=at,
             actor_user_id=actor_id,
+            actor_name=actor_name,
             action=action,
             record_id=record_id,
             details=details_json,
@@ -172,16 +178,7 @@ class PpidService:
         await repo.append_audit(row, head)
 
     async def actor_of(self, repo: Repository, user: UserRow) -> Actor:
-        roles = await repo.roles_of(user.id)
-        return Actor(
-            user_id=user.id,
-            telegram_id=user.telegram_id,
-            full_name=user.full_name,
-            username=user.username,
-            roles=frozenset(Role(r) for r in roles),
-            division_id=user.division_id,
-            active=user.active,
-        )
+        return _actor(user, await repo.roles_of(user.id))
 
     async def fresh_actor(self, repo: Repository, actor: Actor) -> Actor:
         """Re-read the actor inside the transaction: roles may have been revoked."""
@@ -206,20 +203,29 @@ class PpidService:
             actor = await self.actor_of(repo, user)
             return actor if actor.roles else None
 
-    async def touch_user(self, telegram_id: int, full_name: str, username: str | None) -> None:
-        """Keep a known person's display name current."""
+    async def touch_user(
+        self, telegram_id: int, telegram_name: str, username: str | None
+    ) -> Actor | None:
+        """Keep a known person's Telegram name and @username current. An official name
+        (given by an admin) is never replaced; a name taken from Telegram follows it."""
+        telegram_name = telegram_name[:200]
         async with self.transaction() as repo:
             user = await repo.user_by_telegram(telegram_id)
-            if user and (user.full_name != full_name or user.username != username):
-                user.full_name = full_name[:200]
+            if user is None:
+                return None
+            if user.telegram_name != telegram_name or user.username != username:
+                user.telegram_name = telegram_name
                 user.username = username
+            if not user.name_official and telegram_name and user.full_name != telegram_name:
+                user.full_name = telegram_name
+            return await self.actor_of(repo, user)
 
     async def ensure_admins(self, telegram_ids: list[int]) -> None:
         """Make sure the bootstrap admins from the configuration exist and are admins."""
         async with self.transaction() as repo:
             for telegram_id in telegram_ids:
                 user = await repo.user_by_telegram(telegram_id)
-                if user is None:
+                if user is None:  # a placeholder name until they open the bot
                     user = await repo.add_user(
                         telegram_id, f"Admin {telegram_id}", None, self.now()
                     )
@@ -240,7 +246,9 @@ class PpidService:
         division_id: int | None = None,
         by: Actor | None = None,
     ) -> Actor:
-        """Register someone with a role (command line, or an admin)."""
+        """Register someone with a role (command line, or an admin); ``full_name`` becomes
+        their official name, also for someone already known."""
+        full_name = validate_name(full_name)
         async with self.transaction() as repo:
             if by is not None:
                 by = await self.fresh_actor(repo, by)
@@ -252,7 +260,18 @@ class PpidService:
                 raise InvalidInput("Bagian tidak dikenal.")
             user = await repo.user_by_telegram(telegram_id)
             if user is None:
-                user = await repo.add_user(telegram_id, full_name, None, self.now())
+                user = await repo.add_user(
+                    telegram_id, full_name, None, self.now(), name_official=True
+                )
+            elif user.full_name != full_name or not user.name_official:
+                await self.audit(
+                    repo,
+                    "user.renamed",
+                    actor_id=by.user_id if by else None,
+                    details={"user": user.id, "old": user.full_name, "new": full_name},
+                )
+                user.full_name = full_name
+                user.name_official = True
             if division_id is not None:
                 user.division_id = division_id
             user.active = True
@@ -273,18 +292,7 @@ class PpidService:
                 if not by.is_admin:
                     raise PermissionDenied("Hanya admin yang dapat melihat daftar pengguna.")
             roles = await repo.all_roles()
-            return [
-                Actor(
-                    user_id=user.id,
-                    telegram_id=user.telegram_id,
-                    full_name=user.full_name,
-                    username=user.username,
-                    roles=frozenset(Role(r) for r in roles.get(user.id, set())),
-                    division_id=user.division_id,
-                    active=user.active,
-                )
-                for user in await repo.users()
-            ]
+            return [_actor(user, roles.get(user.id, set())) for user in await repo.users()]
 
     async def revoke_role(self, user_id: int, role: Role, *, by: Actor | None = None) -> None:
         async with self.transaction() as repo:
@@ -347,7 +355,16 @@ class PpidService:
                 now = self.now()
                 user = await repo.user_by_telegram(telegram_id)
                 if user is None:
-                    user = await repo.add_user(telegram_id, full_name[:200], username, now)
+                    user = await repo.add_user(
+                        telegram_id,
+                        full_name[:200] or f"Pengguna {telegram_id}",
+                        username,
+                        now,
+                        telegram_name=full_name[:200] or None,
+                    )
+                else:
+                    user.telegram_name = full_name[:200] or user.telegram_name
+                    user.username = username
                 invitation = await repo.claim_invitation(code, user.id, now)
                 if invitation is None:
                     raise InvitationInvalid()
@@ -431,11 +448,9 @@ class PpidService:
         division = await repo.division(row.division_id)
         creator = await repo.user(row.created_by)
         runs = await repo.runs_of(row.id)
-        names: dict[int, str] = {}
-        for run in runs:
-            if run.completed_by is not None and run.completed_by not in names:
-                user = await repo.user(run.completed_by)
-                names[run.completed_by] = user.full_name if user else "?"
+        # Runs finished before names were kept per run (none since): today's names.
+        unnamed = {r.completed_by for r in runs if r.completed_by and not r.completed_by_name}
+        names = await repo.user_names(sorted(unnamed))
         run_views = tuple(self._run_view(run, names) for run in runs)
         open_runs = [
             r for r, row_run in zip(run_views, runs, strict=True) if row_run.completed_at is None
@@ -468,7 +483,11 @@ class PpidService:
             due_at=run.due_at,
             completed_at=run.completed_at,
             completed_by=run.completed_by,
-            completed_by_name=names.get(run.completed_by) if run.completed_by else None,
+            completed_by_name=(
+                run.completed_by_name or names.get(run.completed_by, "?")
+                if run.completed_by
+                else None
+            ),
             outcome=run.outcome,
             overdue_at=run.overdue_at,
         )
@@ -675,9 +694,11 @@ class PpidService:
                     "berkasnya untuk melihat data terbaru; tidak ada yang diubah."
                 )
             self._check_editor(actor, row)
-            fields = validate_fields(replace(fields_of(row), **changes), self.today())  # type: ignore[arg-type]
+            before = fields_of(row)
+            fields = validate_fields(replace(before, **changes), self.today())  # type: ignore[arg-type]
             if fields.division_id != row.division_id and State(row.state) is State.DRAFT:
                 raise InvalidInput("Bagian berkas tidak dapat dipindah pada langkah 1.")
+            changed = await field_changes(repo, before, fields)
             for column, value in _columns_of(fields).items():
                 setattr(row, column, value)
             row.updated_at = self.now()
@@ -687,7 +708,7 @@ class PpidService:
                 "record.updated",
                 actor_id=actor.user_id,
                 record_id=row.id,
-                details={"fields": sorted(changes)},
+                details={"fields": sorted(changes), "changes": changed},
             )
             return await self.view(repo, row)
 
@@ -1132,6 +1153,19 @@ _ROLE_REFUSALS = {
 }
 
 
+def _actor(user: UserRow, roles: set[str]) -> Actor:
+    return Actor(
+        user_id=user.id,
+        telegram_id=user.telegram_id,
+        full_name=user.full_name,
+        username=user.username,
+        roles=frozenset(Role(r) for r in roles),
+        division_id=user.division_id,
+        active=user.active,
+        telegram_name=user.telegram_name,
+    )
+
+
 def fields_of(row: RecordRow) -> RecordFields:
     return RecordFields(
         title=row.title,
@@ -1151,6 +1185,48 @@ def fields_of(row: RecordRow) -> RecordFields:
         classified_place=row.classified_place,
         classified_date=row.classified_date,
     )
+
+
+async def field_changes(
+    repo: Repository, before: RecordFields, after: RecordFields
+) -> dict[str, dict[str, object]]:
+    """Each field that differs, with its old and new value as plain JSON (a division as
+    its id and name, a period as its parts, a date as ISO text): what the audit keeps."""
+    changes: dict[str, dict[str, object]] = {}
+    for name in RecordFields.__slots__:  # type: ignore[attr-defined]
+        old, new = getattr(before, name), getattr(after, name)
+        if old == new:
+            continue
+        if name == "division_id":
+            changes[name] = {
+                "old": await _division_value(repo, old),
+                "new": await _division_value(repo, new),
+            }
+        else:
+            changes[name] = {"old": _plain(old), "new": _plain(new)}
+    return changes
+
+
+async def _division_value(repo: Repository, division_id: int) -> dict[str, object]:
+    division = await repo.division(division_id)
+    return {"id": division_id, "name": division.name if division else None}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, ExemptionPeriod):
+        parts = {
+            "kind": value.kind.value,
+            "until": value.until,
+            "amount": value.amount,
+            "unit": value.unit.value if value.unit else None,
+            "condition": value.condition,
+        }
+        return {key: _plain(part) for key, part in parts.items() if part is not None}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def _columns_of(fields: RecordFields) -> dict[str, object]:
@@ -1235,6 +1311,7 @@ def _audit_view(row: AuditRow) -> AuditEntry:
         seq=row.seq,
         at=row.at,
         actor_user_id=row.actor_user_id,
+        actor_name=row.actor_name,
         action=row.action,
         record_id=row.record_id,
         details=json.loads(row.details),

@@ -53,6 +53,19 @@ def validate_text(value: str, *, label: str, minimum: int = 3, maximum: int = TE
     return text
 
 
+NAME_MAX = 200
+
+
+def validate_name(value: str) -> str:
+    """A person's name as an admin gives it: one line, 2–200 characters."""
+    name = " ".join(clean_text(value).split())
+    if len(name) < 2:
+        raise InvalidInput("Nama terlalu pendek: minimal 2 karakter.")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"Nama terlalu panjang: maksimal {NAME_MAX} karakter.")
+    return name
+
+
 def validate_letters(letters: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     cleaned = tuple(sorted({letter.strip().lower() for letter in letters}))
     unknown = [letter for letter in cleaned if letter not in PASAL17]

@@ -75,6 +75,8 @@ def people_page(people: list[Actor], divisions: dict[int, str], page: int, pages
 
 def person_label(person: Actor) -> str:
     label = f"<b>{h(person.full_name)}</b>"
+    if person.other_telegram_name:
+        label += f" (Telegram: {h(person.other_telegram_name)})"
     if person.username:
         label += f" @{h(person.username)}"
     return label

@@ -17,7 +17,7 @@ from bot.texts import (
     tanggal,
     wib,
 )
-from sop.model import PeriodKind, RecordView, StepRunView, Task
+from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, StepRunView, Task
 from sop.register import RecordDetails, StepTime, TrailEntry
 from sop.service import format_size
 from storage import Area
@@ -106,12 +106,88 @@ def _trail_line(entry: TrailEntry, tz: ZoneInfo) -> str:
         what += f", nomor {details['register_number']}"
     elif entry.action == "record.returned":
         what += f" ke langkah {details.get('to_step')}: {_clip(str(details.get('reason', '')), 80)}"
+    elif entry.action == "record.updated":
+        what += f": {changes_text(details)}"
     elif entry.action == "record.opened" and details.get("opened_on"):
         what += f" sejak {tanggal(date.fromisoformat(str(details['opened_on'])))}"
     elif entry.action == "expiry.notified" and details.get("kind"):
         what += f" ({details['kind']})"
     who = h(entry.actor_name) if entry.actor_name else "sistem"
-    return f"• #{entry.seq} {local:%d-%m-%Y %H.%M} · {who} · {h(what)}"
+    return f"• #{entry.seq} {local:%d-%m-%Y %H.%M} WIB · {who} · {h(what)}"
+
+
+#: The record's fields as the audit trail names them.
+FIELD_NAMES = {
+    "title": "judul",
+    "division_id": "bagian",
+    "description": "uraian",
+    "pasal17": "Pasal 17",
+    "other_legal_basis": "dasar hukum lain",
+    "consequence": "uji konsekuensi",
+    "period": "jangka waktu",
+    "classified_by": "pejabat yang menetapkan",
+    "classified_place": "tempat penetapan",
+    "classified_date": "tanggal penetapan",
+}
+CHANGE_VALUE_LIMIT = 40
+EMPTY_VALUE = "(kosong)"
+
+
+def changes_text(details: dict[str, object]) -> str:
+    """``judul «Lama» → «Baru»; uraian «…» → «…»`` (values shortened); entries written
+    before old and new values were kept name only the fields."""
+    changes = details.get("changes")
+    if not isinstance(changes, dict) or not changes:
+        fields = details.get("fields")
+        names = (
+            [FIELD_NAMES.get(str(f), str(f)) for f in fields] if isinstance(fields, list) else []
+        )
+        return ", ".join(names) or "-"
+    parts = []
+    for name, change in changes.items():
+        old = change.get("old") if isinstance(change, dict) else None
+        new = change.get("new") if isinstance(change, dict) else None
+        parts.append(
+            f"{FIELD_NAMES.get(name, name)} «{_change_value(name, old)}» → "
+            f"«{_change_value(name, new)}»"
+        )
+    return "; ".join(parts)
+
+
+def _change_value(name: str, value: object) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY_VALUE
+    if name == "division_id" and isinstance(value, dict):
+        text = str(value.get("name") or value.get("id"))
+    elif name == "period" and isinstance(value, dict):
+        text = _period_value(value)
+    elif name == "classified_date" and isinstance(value, str):
+        try:
+            text = tanggal(date.fromisoformat(value))
+        except ValueError:
+            text = value
+    elif isinstance(value, list):
+        text = ", ".join(str(item) for item in value)
+    else:
+        text = str(value)
+    return _clip(" ".join(text.split()), CHANGE_VALUE_LIMIT)
+
+
+def _period_value(value: dict[str, object]) -> str:
+    try:
+        until = value.get("until")
+        unit = value.get("unit")
+        amount = value.get("amount")
+        period = ExemptionPeriod(
+            kind=PeriodKind(str(value["kind"])),
+            until=date.fromisoformat(until) if isinstance(until, str) else None,
+            amount=amount if isinstance(amount, int) else None,
+            unit=DurationUnit(str(unit)) if unit else None,
+            condition=str(value["condition"]) if value.get("condition") else None,
+        )
+    except (KeyError, ValueError):
+        return str(value.get("kind", "?"))
+    return period_text(period)
 
 
 def _trail(details: RecordDetails, room: int, tz: ZoneInfo) -> str:
