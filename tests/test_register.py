@@ -374,6 +374,9 @@ def test_a_long_audit_trail_is_cut_to_fit_the_card() -> None:
     text = record_texts.card(record, at, details=details)
     assert len(text) <= record_texts.CARD_LIMIT
     assert "Jejak audit (200 entri, " in text
-    assert "• #200 23-11-2026 08.00 WIB · Rina &lt;Petugas&gt; · softcopy diunduh: surat &amp; " in text
+    assert (
+        "• #200 23-11-2026 08.00 WIB · Rina &lt;Petugas&gt; · softcopy diunduh: surat &amp; "
+        in text
+    )
     shown = text.count("softcopy diunduh")
     assert 1 <= shown < 10 and f"{shown} terakhir" in text
