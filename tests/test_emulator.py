@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 import pytest_asyncio
 from telegram import (
@@ -31,6 +32,7 @@ from telegram.error import (
     Conflict,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -43,7 +45,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.emulator import BotApiEmulator, application_builder, running
+from tests.emulator import BotApiEmulator, Rate, application_builder, running
 from tests.emulator import fixtures as emulator_fixtures
 
 emulator = emulator_fixtures.emulator  # the fixture under test (the lead imports it in conftest)
@@ -509,3 +511,319 @@ async def test_webhook_and_blocking_updates(emulator: BotApiEmulator, bot: Bot) 
         await bot.get_updates()
     await bot.delete_webhook(drop_pending_updates=True)
     assert await bot.get_updates(timeout=0) == ()
+
+
+# -- flood limits ----------------------------------------------------------------------------
+
+
+def retry_after_of(emulator: BotApiEmulator) -> int:
+    """The retry_after the emulator put into its last refusal."""
+    refused = emulator.flood_refused[-1]
+    assert refused.error_code == 429
+    assert refused.description is not None
+    return int(refused.description.rsplit(" ", 1)[1])
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_limit_per_chat(emulator: BotApiEmulator, bot: Bot) -> None:
+    uma = emulator.user(1021, "Uma")
+    vic = emulator.user(1022, "Vic")
+    emulator.flood_limits(per_chat=Rate(1, 1.0, burst=2), per_group=None, overall=None)
+
+    await bot.send_message(uma.id, "one")
+    await bot.send_message(uma.id, "two")
+    with pytest.raises(RetryAfter) as raised:
+        await bot.send_message(uma.id, "three")
+    assert "Retry in 1 seconds" in str(raised.value)
+    assert retry_after_of(emulator) == 1
+    await bot.send_message(vic.id, "another chat has its own limit")
+    with pytest.raises(RetryAfter):  # a refused call costs nothing, but time has not passed
+        await bot.edit_message_text("edited", chat_id=uma.id, message_id=1)
+
+    emulator.advance_clock(1.0)
+    await bot.send_message(uma.id, "three")
+    uma.assert_received_once_in_order("one", "two", "three")
+    assert [m.text for m in uma.inbox] == ["one", "two", "three"]
+    assert emulator.delivered() == {uma.id: 3, vic.id: 1}
+    assert [call.method for call in emulator.flood_refused] == ["sendMessage", "editMessageText"]
+
+
+async def test_flood_limit_answer_on_the_wire(emulator: BotApiEmulator) -> None:
+    wes = emulator.user(1023, "Wes")
+    emulator.flood_limits(per_chat=Rate(1, 1.0), per_group=None, overall=None)
+    url = f"{emulator.base_url}{emulator.token}/sendMessage"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data={"chat_id": str(wes.id), "text": "a"}) as response:
+            assert response.status == 200
+        async with http.post(url, data={"chat_id": str(wes.id), "text": "b"}) as response:
+            assert response.status == 429
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_limit_counts_every_album_item(emulator: BotApiEmulator, bot: Bot) -> None:
+    xia = emulator.user(1024, "Xia")
+    emulator.flood_limits(per_chat=Rate(1, 1.0, burst=3), per_group=None, overall=None)
+    album = [InputMediaDocument(f"item {n}".encode(), filename=f"{n}.txt") for n in range(5)]
+    await bot.send_media_group(xia.id, album)  # passes with tokens left, then owes the rest
+    with pytest.raises(RetryAfter):
+        await bot.send_message(xia.id, "after the album")
+    assert retry_after_of(emulator) == 3  # 3 - 5 = -2 tokens: 3 seconds to get one back
+    emulator.advance_clock(2.0)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(xia.id, "after the album")
+    assert retry_after_of(emulator) == 1
+    emulator.advance_clock(1.0)
+    await bot.send_message(xia.id, "after the album")
+    assert emulator.delivered() == {xia.id: 6}
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_limit_per_group_and_overall(emulator: BotApiEmulator, bot: Bot) -> None:
+    office = emulator.group(-1001000000001, "Office")
+    emulator.flood_limits(per_chat=None, per_group=Rate(20, 60.0), overall=None)
+    for number in range(20):
+        await bot.send_message(office.id, f"group message {number}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(office.id, "one too many")
+    assert retry_after_of(emulator) == 3  # 20 a minute: one every 3 seconds
+
+    people = [emulator.user(1100 + n, f"P{n}") for n in range(4)]
+    emulator.flood_limits(per_chat=None, per_group=None, overall=Rate(3, 1.0))
+    for person in people[:3]:
+        await bot.send_message(person.id, "hi")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(people[3].id, "hi")
+    emulator.no_flood_limits()
+    await bot.send_message(people[3].id, "hi")
+    assert emulator.delivered()[people[3].id] == 1
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_telegram_like_default_limits(emulator: BotApiEmulator, bot: Bot) -> None:
+    yan = emulator.user(1025, "Yan")
+    limiter = emulator.flood_limits()
+    assert limiter.per_chat == Rate(1, 1.0, burst=3)
+    assert limiter.per_group == Rate(20, 60.0) and limiter.overall == Rate(30, 1.0)
+    for number in range(3):
+        await bot.send_message(yan.id, f"burst {number}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(yan.id, "fourth")
+    await bot.send_chat_action(yan.id, "typing")  # not a message: never limited
+    await bot.get_me()
+
+
+async def test_received_once_in_order_fails_on_duplicates_and_order(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    zoe = emulator.user(1026, "Zoe")
+    for text in ("alpha", "beta", "alpha"):
+        await bot.send_message(zoe.id, text)
+    zoe.assert_received_once_in_order("beta")
+    with pytest.raises(AssertionError, match="2 messages match 'alpha'"):
+        zoe.assert_received_once_in_order("alpha")
+    await bot.send_message(zoe.id, "gamma")
+    with pytest.raises(AssertionError, match="out of order"):
+        zoe.assert_received_once_in_order("gamma", "beta")
+
+
+# -- dropped and slowed calls ----------------------------------------------------------------
+
+
+async def test_dropped_connection_before_the_call(emulator: BotApiEmulator, bot: Bot) -> None:
+    abe = emulator.user(1027, "Abe")
+    rule = emulator.drop_connection("sendMessage", times=2, chat_id=abe.id)
+    for _ in range(2):
+        with pytest.raises(NetworkError):
+            await bot.send_message(abe.id, "lost on the way")
+    await bot.send_message(abe.id, "third time lucky")
+    assert [m.text for m in abe.inbox] == ["third time lucky"]
+    assert len(rule.calls) == 2 and all(call.dropped for call in rule.calls)
+    assert all(call.ok is None for call in rule.calls)  # never ran
+    assert "dropped" in repr(rule.calls[0])
+    assert emulator.failed_calls() == []
+
+
+async def test_dropped_connection_after_the_call(emulator: BotApiEmulator, bot: Bot) -> None:
+    bea = emulator.user(1028, "Bea")
+    rule = emulator.drop_connection("sendMessage", after=True)
+    with pytest.raises(NetworkError):
+        await bot.send_message(bea.id, "sent, but the bot never hears so")
+    assert [m.text for m in bea.inbox] == ["sent, but the bot never hears so"]
+    assert rule.calls[0].ok is True and rule.calls[0].dropped
+    assert rule.answered.is_set()
+
+
+async def test_slowed_call_is_held_until_released(emulator: BotApiEmulator, bot: Bot) -> None:
+    cal = emulator.user(1029, "Cal")
+    rule = emulator.slow_down("sendMessage", chat_id=cal.id)
+    sending = asyncio.create_task(bot.send_message(cal.id, "held"))
+    call = await rule.wait()
+    assert call.params["text"] == "held" and call.ok is None
+    await asyncio.sleep(0.05)
+    assert not sending.done() and cal.inbox == []
+    rule.release()
+    sent = await sending
+    assert [m.message_id for m in cal.inbox] == [sent.message_id]
+    await rule.wait_answered()
+
+    timed = emulator.slow_down("sendMessage", 0.2, chat_id=cal.id)
+    started = time.monotonic()
+    await bot.send_message(cal.id, "late")
+    assert time.monotonic() - started >= 0.2 and timed.calls[0].ok
+
+
+async def test_held_request_never_runs_when_the_bot_hangs_up(emulator: BotApiEmulator) -> None:
+    dan = emulator.user(1030, "Dan")
+    rule = emulator.slow_down("sendMessage")
+    url = f"{emulator.base_url}{emulator.token}/sendMessage"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.3)) as http:
+        with pytest.raises(TimeoutError):
+            await http.post(url, data={"chat_id": str(dan.id), "text": "never"})
+    await rule.wait()
+    rule.release()
+    await rule.wait_answered()
+    assert dan.inbox == []
+    assert rule.calls[0].abandoned and rule.calls[0].ok is None
+    assert "never ran" in repr(rule.calls[0])
+
+
+async def test_slowed_get_updates_answer_is_redelivered(emulator: BotApiEmulator) -> None:
+    """An answer held after Telegram gave out updates: the bot never confirmed them, so the
+    next poll gets them again (as after a crash while the answer was on its way)."""
+    eva = emulator.user(1031, "Eva")
+    await eva.send_text("hello")
+    rule = emulator.slow_down("getUpdates", after=True, match=lambda call: bool(call.result))
+    url = f"{emulator.base_url}{emulator.token}/getUpdates"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.3)) as http:
+        with pytest.raises(TimeoutError):
+            await http.post(url, json={"timeout": 0})
+    held = await rule.wait()
+    assert held.result and held.result[0]["message"]["text"] == "hello"
+    async with aiohttp.ClientSession() as http, http.post(url, json={"timeout": 0}) as response:
+        again = (await response.json())["result"]
+    assert [update["message"]["text"] for update in again] == ["hello"]
+    rule.release()
+    assert (await rule.wait_answered()).abandoned
+
+
+async def test_watch_call_waits_for_what_the_bot_does(emulator: BotApiEmulator, app: App) -> None:
+    fay = emulator.user(1032, "Fay")
+    other = emulator.watch_call("sendMessage", chat_id=999_999)
+    greeting = emulator.watch_call("sendMessage", chat_id=fay.id)
+    await fay.send_command("start")
+    call = await greeting
+    assert call.params["chat_id"] == fay.id and "Hello" in call.params["text"]
+    await greeting.wait_answered()
+    assert greeting.calls[0].ok
+    assert not other.arrived.is_set()
+    with pytest.raises(AssertionError, match="no sendmessage call to chat 999999"):
+        await other.wait(timeout=0.05)
+
+
+# -- downloads -------------------------------------------------------------------------------
+
+
+async def test_truncated_download_variants(emulator: BotApiEmulator, bot: Bot) -> None:
+    gus = emulator.user(1033, "Gus")
+    payload = bytes(range(256)) * 40  # 10240 bytes
+    sent = await gus.send_document(payload, "scan.pdf", "application/pdf")
+    file_id = sent["document"]["file_id"]
+    telegram_file = await bot.get_file(file_id)
+    assert telegram_file.file_size == len(payload)
+    url = telegram_file.file_path  # PTB makes it the whole URL
+    assert url is not None
+
+    emulator.truncate_download(file_id, keep=0.5)  # Content-Length rewritten to match the cut
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200 and response.content == payload[:5120]
+    assert response.headers["content-length"] == "5120"
+
+    emulator.truncate_download(file_id, keep=1000, content_length="absent")
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200 and response.content == payload[:1000]
+    assert "content-length" not in response.headers
+
+    emulator.truncate_download(file_id, keep=1000, content_length="full")
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.RemoteProtocolError, match="received 1000 bytes, expected 10240"):
+            await http.get(url)
+
+    # What a bot must check: PTB hands over the short body without complaint.
+    rule = emulator.truncate_download(file_id, keep=0.25)
+    short = await telegram_file.download_as_bytearray()
+    assert len(short) == 2560 != telegram_file.file_size
+    assert [d.outcome for d in emulator.downloads] == ["truncated"] * 4
+    assert rule.downloads[0].body_size == 2560 and rule.downloads[0].size == len(payload)
+
+    whole = await telegram_file.download_as_bytearray()  # the faults were one-shot
+    assert bytes(whole) == payload and emulator.downloads[-1].outcome == "complete"
+
+
+async def test_dropped_download(emulator: BotApiEmulator, bot: Bot) -> None:
+    hal = emulator.user(1034, "Hal")
+    sent = await hal.send_document(b"%PDF-1.7 letter", "letter.pdf", "application/pdf")
+    telegram_file = await bot.get_file(sent["document"]["file_id"])
+    rule = emulator.drop_download(times=2)  # any file
+    for _ in range(2):
+        with pytest.raises(NetworkError):
+            await telegram_file.download_as_bytearray()
+    assert bytes(await telegram_file.download_as_bytearray()) == b"%PDF-1.7 letter"
+    assert [d.outcome for d in rule.downloads] == ["dropped", "dropped"]
+    assert rule.started.is_set() and rule.finished.is_set()
+
+
+async def test_slow_download_can_be_watched_and_released(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    ida = emulator.user(1035, "Ida")
+    payload = b"x" * 20_000
+    sent = await ida.send_document(payload, "big.pdf", "application/pdf")
+    file_id = sent["document"]["file_id"]
+    telegram_file = await bot.get_file(file_id)
+    other = emulator.watch_download("no-such-file")
+    rule = emulator.slow_download(file_id, bytes_per_second=2_000)
+    downloading = asyncio.create_task(telegram_file.download_as_bytearray())
+
+    download = await rule  # the bot has started downloading
+    assert download.file_id == file_id and download.size == 20_000
+    await asyncio.sleep(0.1)
+    assert 0 < download.sent < 20_000 and not downloading.done()
+    rule.release()
+    assert bytes(await downloading) == payload
+    assert (await rule.wait_finished()).outcome == "complete"
+    assert not other.started.is_set()
+
+
+async def test_slow_download_cut_by_the_client(emulator: BotApiEmulator, bot: Bot) -> None:
+    jon = emulator.user(1036, "Jon")
+    sent = await jon.send_document(b"y" * 50_000, "big.pdf", "application/pdf")
+    telegram_file = await bot.get_file(sent["document"]["file_id"])
+    rule = emulator.slow_download(bytes_per_second=1_000)
+    url = telegram_file.file_path  # PTB makes it the whole URL
+    assert url is not None
+    async with httpx.AsyncClient() as http, http.stream("GET", url) as response:
+        assert response.headers["content-length"] == "50000"
+        async for _chunk in response.aiter_bytes():
+            break  # the client hangs up after the first bytes
+    download = await rule.wait_finished()
+    assert download.outcome == "client gone" and download.sent < 50_000
+
+
+async def test_clear_faults(emulator: BotApiEmulator, bot: Bot) -> None:
+    kai = emulator.user(1037, "Kai")
+    emulator.flood_limits(per_chat=Rate(1, 60.0), per_group=None, overall=None)
+    emulator.fail_next("sendMessage", "Bad Request: chat not found", times=5)
+    emulator.drop_connection("sendMessage", times=None)
+    emulator.truncate_download(times=None)
+    emulator.clear_faults()
+    for number in range(3):
+        await bot.send_message(kai.id, f"message {number}")
+    assert len(kai.inbox) == 3

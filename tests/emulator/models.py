@@ -103,9 +103,14 @@ class ApiCall:
     error_code: int | None = None
     description: str | None = None
     abandoned: bool = False  # the bot had hung up before the answer (a cancelled long poll)
+    dropped: bool = False  # drop_connection() closed the connection instead of answering
 
     def __repr__(self) -> str:
         outcome = "pending" if self.ok is None else "ok" if self.ok else self.description
+        if self.dropped:
+            outcome = f"dropped after {outcome}" if self.ok is not None else "dropped"
+        elif self.abandoned and self.ok is None:
+            outcome = "never ran: the bot hung up"
         return f"ApiCall({self.method}, {self.params!r} -> {outcome})"
 
 

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import io
 import itertools
+import math
 import mimetypes
 import random
 import re
@@ -25,6 +26,18 @@ from typing import Any
 
 from aiohttp import web
 
+from .faults import (
+    FLOOD_LIMITED_METHODS,
+    TELEGRAM_OVERALL,
+    TELEGRAM_PER_CHAT,
+    TELEGRAM_PER_GROUP,
+    CallRule,
+    ContentLength,
+    Download,
+    DownloadRule,
+    FloodLimiter,
+    Rate,
+)
 from .methods import (
     DEFAULT_UPDATE_TYPES,
     HANDLERS,
@@ -96,6 +109,11 @@ class BotApiEmulator(BotApiMethods):
         self._issued_paths: set[str] = set()
         self._file_counter = itertools.count(1)
         self._faults: list[_Fault] = []
+        self._call_rules: list[CallRule] = []
+        self._download_rules: list[DownloadRule] = []
+        self._flood: FloodLimiter | None = None
+        self.flood_refused: list[ApiCall] = []  # calls refused by flood_limits(), in order
+        self.downloads: list[Download] = []  # every file server request, in order
         self._clock_offset = 0.0
         self._changed = asyncio.Event()
         self._closing = False
@@ -258,6 +276,14 @@ class BotApiEmulator(BotApiMethods):
     def pending_updates(self) -> list[dict]:
         return list(self._updates)
 
+    async def updates_confirmed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot confirmed every update so far (a getUpdates with a later
+        offset): from then on Telegram would never deliver them again, even after a crash."""
+        if not await self._wait_until(lambda: not self._updates, timeout):
+            raise AssertionError(
+                f"the bot did not confirm {len(self._updates)} update(s) within {timeout}s"
+            )
+
     def add_file(
         self, data: bytes, file_name: str | None = None, mime_type: str | None = None
     ) -> StoredFile:
@@ -306,6 +332,178 @@ class BotApiEmulator(BotApiMethods):
             fault.remaining -= 1
             raise fault.error
         self._faults = [fault for fault in self._faults if fault.remaining > 0]
+
+    def flood_limits(
+        self,
+        *,
+        per_chat: Rate | None = TELEGRAM_PER_CHAT,
+        per_group: Rate | None = TELEGRAM_PER_GROUP,
+        overall: Rate | None = TELEGRAM_OVERALL,
+        methods: frozenset[str] = FLOOD_LIMITED_METHODS,
+    ) -> FloodLimiter:
+        """Refuse sends over these rates with 429 "Too Many Requests: retry after N" and
+        ``parameters.retry_after`` (whole seconds), as Telegram's flood control does.
+
+        Off until called; the defaults are about Telegram's: ``Rate(1, 1.0, burst=3)`` per
+        chat, ``Rate(20, 60.0)`` more per group, ``Rate(30, 1.0)`` overall; ``None`` turns
+        one off. Every item of an album (sendMediaGroup) counts as one message; edits count
+        too (``methods`` names what counts). A refused call changes nothing and costs
+        nothing; the refused calls are in :attr:`flood_refused`. Rates run on the emulator's
+        clock (:meth:`advance_clock` lets time pass).
+        """
+        self._flood = FloodLimiter(
+            per_chat=per_chat, per_group=per_group, overall=overall, methods=methods
+        )
+        return self._flood
+
+    def no_flood_limits(self) -> None:
+        self._flood = None
+
+    def drop_connection(
+        self,
+        method: str,
+        *,
+        times: int | None = 1,
+        chat_id: int | None = None,
+        after: bool = False,
+        match: Callable[[ApiCall], bool] | None = None,
+    ) -> CallRule:
+        """Close the connection of the next ``times`` calls of ``method`` (to ``chat_id``,
+        if given; ``None`` times: every call) without an answer: the bot sees a network
+        error. ``after=False``: the call never reached Telegram (nothing happens);
+        ``after=True``: Telegram did it (the message is sent) and only the answer is lost.
+        ``match(call)`` narrows further (evaluated before or after the call runs)."""
+        return self._add_call_rule(
+            CallRule("drop", method, chat_id=chat_id, match=match, times=times, after=after)
+        )
+
+    def slow_down(
+        self,
+        method: str,
+        seconds: float = math.inf,
+        *,
+        times: int | None = 1,
+        chat_id: int | None = None,
+        after: bool = False,
+        match: Callable[[ApiCall], bool] | None = None,
+    ) -> CallRule:
+        """Hold the next ``times`` calls of ``method`` for ``seconds`` (default: until
+        ``rule.release()``); ``await rule.wait()`` returns once the first call is held.
+
+        ``after=False``: the request is held on its way; if the bot hangs up (or is killed)
+        meanwhile, it never reaches Telegram. ``after=True``: Telegram does it at once and
+        its answer is held (with getUpdates: the updates are handed out but not confirmed).
+        """
+        if seconds < 0:
+            raise ValueError("seconds is not negative")
+        return self._add_call_rule(
+            CallRule(
+                "slow",
+                method,
+                chat_id=chat_id,
+                match=match,
+                times=times,
+                after=after,
+                seconds=seconds,
+            )
+        )
+
+    def watch_call(
+        self,
+        method: str,
+        *,
+        chat_id: int | None = None,
+        match: Callable[[ApiCall], bool] | None = None,
+    ) -> CallRule:
+        """An awaitable for the next call of ``method`` (to ``chat_id``) the bot makes from
+        now on; ``rule.answered`` is set once it was answered. Changes nothing."""
+        return self._add_call_rule(CallRule("watch", method, chat_id=chat_id, match=match, times=1))
+
+    def _add_call_rule(self, rule: CallRule) -> CallRule:
+        self._call_rules.append(rule)
+        return rule
+
+    def drop_download(self, file_id: str | None = None, *, times: int | None = 1) -> DownloadRule:
+        """Close the next ``times`` downloads of ``file_id`` (any file if None) without an
+        answer: the bot sees a network error."""
+        return self._add_download_rule(DownloadRule("drop", file_id, times=times))
+
+    def truncate_download(
+        self,
+        file_id: str | None = None,
+        *,
+        keep: int | float = 0.5,
+        content_length: ContentLength = "partial",
+        times: int | None = 1,
+    ) -> DownloadRule:
+        """Answer the next ``times`` downloads with 200 and only the first ``keep`` bytes
+        (an int) or share (a float in [0, 1)) of the body, as a cutting proxy does.
+
+        ``content_length``: ``"partial"`` -- the header matches the cut body (the proxy
+        buffered it; no HTTP client can tell); ``"absent"`` -- no header, a chunked body
+        that ends cleanly; ``"full"`` -- the file's real size, then the connection closes
+        early (HTTP clients raise an error). In the first two only a comparison with the
+        ``file_size`` getFile reported reveals the cut.
+        """
+        return self._add_download_rule(
+            DownloadRule("truncate", file_id, times=times, keep=keep, content_length=content_length)
+        )
+
+    def slow_download(
+        self, file_id: str | None = None, *, bytes_per_second: int, times: int | None = 1
+    ) -> DownloadRule:
+        """Stream the next ``times`` downloads at ``bytes_per_second`` (until
+        ``rule.release()``); ``await rule.wait()`` returns once the first one started."""
+        return self._add_download_rule(
+            DownloadRule("slow", file_id, times=times, bytes_per_second=bytes_per_second)
+        )
+
+    def watch_download(self, file_id: str | None = None) -> DownloadRule:
+        """An awaitable for the next download of ``file_id`` (any file if None)."""
+        return self._add_download_rule(DownloadRule("watch", file_id, times=1))
+
+    def _add_download_rule(self, rule: DownloadRule) -> DownloadRule:
+        self._download_rules.append(rule)
+        return rule
+
+    def clear_faults(self) -> None:
+        """Disarm every injected fault and flood limit (held calls stay held: release them)."""
+        self._faults.clear()
+        for rule in self._call_rules:
+            rule.cancel()
+        for download_rule in self._download_rules:
+            download_rule.cancel()
+        self._flood = None
+
+    def _call_rule(self, call: ApiCall, *, after: bool) -> CallRule | None:
+        """The first drop/slow rule for ``call`` at this point (it is taken)."""
+        for rule in self._call_rules:
+            if rule.effect != "watch" and rule.after == after and rule.matches(call):
+                rule.take(call)
+                return rule
+        return None
+
+    def _watch_arrival(self, call: ApiCall) -> list[CallRule]:
+        watches = [r for r in self._call_rules if r.effect == "watch" and r.matches(call)]
+        for watch in watches:
+            watch.take(call)
+        self._call_rules = [r for r in self._call_rules if r.active]
+        return watches
+
+    def _check_flood(self, call: ApiCall) -> None:
+        if self._flood is None:
+            return
+        retry_after = self._flood.retry_after(call, self._monotonic())
+        if retry_after is not None:
+            self.flood_refused.append(call)
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
+
+    def delivered(self) -> dict[int, int]:
+        """How many messages the bot got into each chat (accepted sends, album items
+        each counted): ``{chat_id: count}``, chats without messages left out."""
+        return {chat.id: len(chat.inbox) for chat in self._chats.values() if chat.inbox}
 
     # -- change notification -----------------------------------------------------------------
 
@@ -434,7 +632,7 @@ class BotApiEmulator(BotApiMethods):
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         name = request.match_info["method"]
         if not _TOKEN_RE.fullmatch(token):
@@ -450,6 +648,8 @@ class BotApiEmulator(BotApiMethods):
             return _error_response(error)
         call = ApiCall(method_name, raw, time.monotonic(), files)
         self.calls.append(call)
+        watches: list[CallRule] = []
+        rule: CallRule | None = None
         try:
             if handler is None:
                 if name.lower() in self._real_methods:
@@ -458,7 +658,16 @@ class BotApiEmulator(BotApiMethods):
                     )
                 raise ApiError(404, "Not Found")
             call.params = decode_params(raw)
+            watches = self._watch_arrival(call)
+            rule = self._call_rule(call, after=False)
+            if rule is not None:
+                if rule.effect == "slow":
+                    await rule.hold()
+                    await asyncio.sleep(0)  # let a hang-up during the hold be noticed
+                if rule.effect == "drop" or _client_gone(request):
+                    return self._hang_up(request, call, rule, watches)
             self._apply_faults(call)
+            self._check_flood(call)
             result = handler(self, call)
             if isinstance(result, Awaitable):
                 result = await result
@@ -466,16 +675,56 @@ class BotApiEmulator(BotApiMethods):
             call.ok = False
             call.error_code = error.error_code
             call.description = error.description
-            call.abandoned = _client_gone(request)
-            self._notify()
-            return _error_response(error)
+            return await self._answer(request, call, _error_response(error), [*watches, rule])
         call.ok = True
         call.result = result
-        call.abandoned = _client_gone(request)
-        self._notify()
-        return web.json_response({"ok": True, "result": result})
+        if self._flood is not None:
+            self._flood.charge(call, self._monotonic())
+        return await self._answer(
+            request, call, web.json_response({"ok": True, "result": result}), [*watches, rule]
+        )
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
+    async def _answer(
+        self,
+        request: web.Request,
+        call: ApiCall,
+        response: web.Response,
+        taken: list[CallRule | None],
+    ) -> web.StreamResponse:
+        """Answer ``call``, unless a rule for after the call holds or drops the answer;
+        ``taken``: the rules that already caught it."""
+        self._notify()
+        rules = [rule for rule in taken if rule is not None]
+        rule = self._call_rule(call, after=True)
+        if rule is not None:
+            if rule.effect == "slow":
+                await rule.hold()
+            if rule.effect == "drop":
+                return self._hang_up(request, call, rule, rules)
+            rules.append(rule)
+        call.abandoned = _client_gone(request)
+        for caught in rules:
+            caught.done(call)
+        return response
+
+    def _hang_up(
+        self,
+        request: web.Request,
+        call: ApiCall,
+        rule: CallRule,
+        watches: list[CallRule],
+    ) -> web.StreamResponse:
+        """End ``call`` without an answer: the connection is closed (or already gone)."""
+        call.dropped = rule.effect == "drop"
+        call.abandoned = _client_gone(request)
+        if request.transport is not None:
+            request.transport.close()
+        for watch in [*watches, rule]:
+            watch.done(call)
+        self._notify()
+        return web.Response()  # never reaches the bot: the connection is closed
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         stored = self._files_by_path.get(request.match_info["file_path"])
         if (
             request.match_info["token"] != self.token
@@ -483,10 +732,85 @@ class BotApiEmulator(BotApiMethods):
             or stored.file_path not in self._issued_paths
         ):
             return _error_response(ApiError(404, "Not Found"))
-        content_type = stored.mime_type if stored.kind == "document" else "image/jpeg"
-        return web.Response(
-            body=stored.data, content_type=content_type or "application/octet-stream"
+        rules = [r for r in self._download_rules if r.matches(stored.file_id)]
+        watches = [r for r in rules if r.effect == "watch"]
+        fault = next((r for r in rules if r.effect != "watch"), None)
+        download = Download(
+            stored.file_id,
+            stored.file_path,
+            stored.file_size,
+            fault.body_size(stored.file_size) if fault else stored.file_size,
         )
+        self.downloads.append(download)
+        for rule in [*watches, *([fault] if fault else [])]:
+            rule.take(download)
+        self._download_rules = [r for r in self._download_rules if r.active]
+        try:
+            return await self._serve_file(request, stored, download, fault, watches)
+        finally:
+            if download.outcome == "pending":
+                download.outcome = "client gone"
+            download.started.set()
+            download.finished.set()
+            for rule in [*watches, *([fault] if fault else [])]:
+                rule.began(download)
+                rule.ended(download)
+            self._notify()
+
+    async def _serve_file(
+        self,
+        request: web.Request,
+        stored: StoredFile,
+        download: Download,
+        fault: DownloadRule | None,
+        watches: list[DownloadRule],
+    ) -> web.StreamResponse:
+        def began() -> None:
+            download.started.set()
+            for rule in [*watches, *([fault] if fault else [])]:
+                rule.began(download)
+            self._notify()
+
+        if fault is not None and fault.effect == "drop":
+            download.outcome = "dropped"
+            began()
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
+        content_type = stored.mime_type if stored.kind == "document" else "image/jpeg"
+        response = web.StreamResponse(
+            headers={"Content-Type": content_type or "application/octet-stream"}
+        )
+        truncated = fault is not None and fault.effect == "truncate"
+        if not truncated:
+            response.content_length = stored.file_size
+        elif fault is not None and fault.content_length == "partial":
+            response.content_length = download.body_size
+        elif fault is not None and fault.content_length == "full":
+            response.content_length = stored.file_size
+        body = stored.data[: download.body_size]
+        try:
+            await response.prepare(request)
+            began()
+            rate = fault.bytes_per_second if fault is not None and fault.effect == "slow" else 0
+            chunk = max(1, rate // 20) if rate else 256 * 1024
+            for start in range(0, len(body), chunk):
+                piece = body[start : start + chunk]
+                await response.write(piece)
+                download.sent += len(piece)
+                if rate and fault is not None and not fault.released:
+                    await asyncio.sleep(len(piece) / rate)
+            if truncated and fault is not None and fault.content_length == "full":
+                download.outcome = "truncated"
+                if request.transport is not None:
+                    request.transport.close()
+                return response
+            await response.write_eof()
+        except ConnectionError:
+            download.outcome = "client gone"
+            return response
+        download.outcome = "truncated" if truncated else "complete"
+        return response
 
     # -- files -------------------------------------------------------------------------------
 

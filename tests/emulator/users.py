@@ -173,6 +173,25 @@ class FakeChat:
             raise AssertionError(f"message has no file: {bot_message}")
         return self._emu.files[file_id].data
 
+    def assert_received_once_in_order(self, *expected: Predicate) -> list[BotMessage]:
+        """Each of ``expected`` (a substring of the text, or a predicate) matches exactly one
+        message the bot got into this chat, and they came in this order; returns them."""
+        found: list[BotMessage] = []
+        for wanted in expected:
+            matches = [m for m in self.inbox if _matcher(wanted)(m)]
+            if len(matches) != 1:
+                raise AssertionError(
+                    f"{len(matches)} messages match {wanted!r} in chat {self.id} (wanted exactly "
+                    f"one)\n{self.dump()}"
+                )
+            found.append(matches[0])
+        order = [self.inbox.index(message) for message in found]
+        if order != sorted(order):
+            raise AssertionError(
+                f"messages out of order in chat {self.id}: {[str(m) for m in found]}\n{self.dump()}"
+            )
+        return found
+
     def dump(self) -> str:
         lines = [f"chat {self.id} inbox ({len(self.inbox)} bot messages):"]
         for index, message in enumerate(self.inbox):
