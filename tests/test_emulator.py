@@ -6,8 +6,10 @@ import asyncio
 import hashlib
 import io
 import json
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,8 +47,25 @@ from telegram.ext import (
     filters,
 )
 
+from bot.config import Settings
 from tests.emulator import BotApiEmulator, Rate, application_builder, running
 from tests.emulator import fixtures as emulator_fixtures
+from tests.emulator.console import (
+    DEV_DATABASE_URL,
+    DEV_STORAGE_DIR,
+    ActAs,
+    Console,
+    ConsoleError,
+    GetFile,
+    Press,
+    SaveFiles,
+    SendFile,
+    SendText,
+    Show,
+    Simple,
+    dev_command,
+    parse_line,
+)
 
 emulator = emulator_fixtures.emulator  # the fixture under test (the lead imports it in conftest)
 
@@ -827,3 +846,195 @@ async def test_clear_faults(emulator: BotApiEmulator, bot: Bot) -> None:
     for number in range(3):
         await bot.send_message(kai.id, f"message {number}")
     assert len(kai.inbox) == 3
+
+
+# -- the console (python -m tests.emulator) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("", None),
+        ("   ", None),
+        ("hello world", SendText("hello world")),
+        ("/start abc", SendText("/start abc")),
+        ('  ada "kutip" di sini ', SendText('ada "kutip" di sini')),
+        ("say press 1", SendText("press 1")),
+        ("as 900 Kepala Admin", ActAs(900, "Kepala Admin")),
+        ("as 901", ActAs(901, None)),
+        ("reply 3 ini jawaban saya", SendText("ini jawaban saya", reply_to=3)),
+        ("press 2", Press(2)),
+        ("press #12 3", Press(3, 12)),
+        ('press 12 "Ya, benar"', Press("Ya, benar", 12)),
+        ("press Lanjut", Press("Lanjut")),
+        (
+            'file "Surat Keputusan PPID.pdf" "Ini keterangan" --group album1',
+            SendFile(Path("Surat Keputusan PPID.pdf"), "Ini keterangan", group="album1"),
+        ),
+        (
+            "file scan.pdf --name 'nama baru.pdf'",
+            SendFile(Path("scan.pdf"), name="nama baru.pdf"),
+        ),
+        ("photo 'foto 1.jpg' --group g", SendFile(Path("foto 1.jpg"), group="g", photo=True)),
+        ("save off", SaveFiles(None)),
+        ("save 'unduhan bot'", SaveFiles(Path("unduhan bot"))),
+        ("get #5 keluar", GetFile(5, Path("keluar"))),
+        ("get 5", GetFile(5)),
+        ("show", Show()),
+        ("show 4", Show(4)),
+        ("users", Simple("users")),
+        ("quit", Simple("quit")),
+    ],
+)
+def test_console_parses_lines(line: str, command: object) -> None:
+    assert parse_line(line) == command
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("as soon as possible", "usage: as ID"),
+        ("say", "usage: say TEXT"),
+        ('file "Surat Keputusan.pdf', "close the quote"),
+        ("file", "usage: file PATH"),
+        ("file a.pdf b c", "quote a path or caption"),
+        ("photo x.jpg --name y.jpg", "usage: photo PATH"),
+        ("file a.pdf --group", "usage: file PATH"),
+        ("press", "usage: press"),
+        ("press x 2", "not a message number"),
+        ("reply 3", "usage: reply MSG TEXT"),
+        ("get", "usage: get MSG"),
+        ("quit now", "usage: quit"),
+    ],
+)
+def test_console_refuses_bad_lines(line: str, error: str) -> None:
+    with pytest.raises(ConsoleError, match=error):
+        parse_line(line)
+
+
+async def test_console_shows_edits_presses_any_message_and_saves_files(
+    emulator: BotApiEmulator, bot: Bot, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    console = Console(emulator, out=lines.append)
+    assert await console.execute("press 1")
+    assert lines[-1] == "!! first choose a user: as ID NAME"
+    await console.execute("as 1040 Lia")
+    lia = emulator.chat(1040)
+
+    first = await bot.send_message(
+        lia.id,
+        "Pilih bagian",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton("Umum", callback_data="div:1")],
+                [InlineKeyboardButton("Teknis", callback_data="div:2")],
+            ]
+        ),
+    )
+    await bot.send_message(
+        lia.id,
+        "Lanjut?",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Ya", callback_data="yes")]]),
+    )
+    console.refresh()
+    assert lines[-5:] == [
+        "<< #1 to 1040 Lia: Pilih bagian",
+        "   [1] Umum",
+        "   [2] Teknis",
+        "<< #2 to 1040 Lia: Lanjut?",
+        "   [1] Ya",
+    ]
+    console.refresh()  # nothing new: nothing shown
+    assert lines[-1] == "   [1] Ya"
+
+    await bot.edit_message_text("Bagian: Teknis", chat_id=lia.id, message_id=first.message_id)
+    console.refresh()
+    assert lines[-1] == "~~ #1 to 1040 Lia, edited: Bagian: Teknis"
+
+    # Press a button of the first message, not of the latest one.
+    await bot.edit_message_reply_markup(
+        lia.id,
+        first.message_id,
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Ganti", callback_data="change"),
+                    InlineKeyboardButton("OK", callback_data="ok"),
+                ]
+            ]
+        ),
+    )
+    await console.execute("press #1 2")
+    [query] = emulator.unanswered_callback_queries()
+    assert (query.message_id, query.data) == (first.message_id, "ok")
+    await bot.answer_callback_query(query.id, "Tersimpan")
+    await console.settle()
+    assert lines[-1] == "   (toast) Tersimpan"
+    await console.execute('press 1 "ganti"')
+    assert emulator.unanswered_callback_queries()[0].data == "change"
+    await console.execute("press 1 9")
+    assert lines[-1] == "!! message #1 has 2 button(s), not 9"
+
+    # A file whose name and caption have spaces.
+    letter = tmp_path / "Surat Keputusan PPID.pdf"
+    letter.write_bytes(b"%PDF-1.7 keputusan")
+    await console.execute(f'file "{letter}" "Keputusan nomor 5, halaman 1-3"')
+    sent = lia.messages[max(lia.messages)]
+    assert sent["document"]["file_name"] == "Surat Keputusan PPID.pdf"
+    assert sent["caption"] == "Keputusan nomor 5, halaman 1-3"
+    assert emulator.files[sent["document"]["file_id"]].data == b"%PDF-1.7 keputusan"
+    await console.execute(f"file '{tmp_path / 'missing.pdf'}'")
+    assert lines[-1].startswith("!! cannot read") and "missing.pdf" in lines[-1]
+
+    # Files the bot sends are saved, without overwriting one another.
+    await console.execute(f"save '{tmp_path / 'dari bot'}'")
+    for _ in range(2):
+        await bot.send_document(lia.id, b"isi laporan", filename="laporan akhir.pdf")
+    console.refresh()
+    assert lines[-2:] == [
+        f"<< #{lia.inbox[-1].message_id} to 1040 Lia: [document] laporan akhir.pdf (11 bytes)",
+        f"   saved: {tmp_path / 'dari bot' / 'laporan akhir (2).pdf'}",
+    ]
+    saved = sorted(p.name for p in (tmp_path / "dari bot").iterdir())
+    assert saved == ["laporan akhir (2).pdf", "laporan akhir.pdf"]
+    assert (tmp_path / "dari bot" / "laporan akhir.pdf").read_bytes() == b"isi laporan"
+    last = lia.inbox[-1]
+    await console.execute(f"get {last.message_id} '{tmp_path / 'satu'}'")
+    assert (tmp_path / "satu" / "laporan akhir.pdf").read_bytes() == b"isi laporan"
+
+    await bot.delete_message(lia.id, last.message_id)
+    console.refresh()
+    assert lines[-1] == f"xx #{last.message_id} to 1040 Lia: deleted by the bot"
+    assert not await console.execute("quit")
+
+
+def test_console_and_readme_use_one_dev_database() -> None:
+    """The README's development section starts the bot exactly as the console says, on a
+    database and storage of its own (not those `make run` uses)."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    development = readme.split("## Development", 1)[1]
+    assert dev_command(8081) in development
+    assert "python -m tests.emulator --port 8081" in development
+    assert Settings.model_fields["database_url"].default != DEV_DATABASE_URL
+    assert Settings.model_fields["storage_dir"].default != Path(DEV_STORAGE_DIR)
+    assert DEV_DATABASE_URL in development and DEV_STORAGE_DIR in development
+
+
+async def test_console_runs_as_a_program() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.emulator",
+        "--port",
+        "0",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=Path(__file__).parent.parent,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(b"as 900 Admin\nquit\n"), 30)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert f"DATABASE_URL={DEV_DATABASE_URL}" in text
+    assert "(now typing as 900 Admin)" in text
