@@ -125,12 +125,63 @@ async def _user_list(runtime: Runtime) -> int:
 
 def _user_revoke(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     async def action(runtime: Runtime) -> int:
+        from sop.people import PeopleService
+
         actor = await runtime.service.actor_by_telegram(args.telegram_id)
         if actor is None:
             print(f"no registered user with Telegram id {args.telegram_id}", file=sys.stderr)
             return 1
-        await runtime.service.revoke_role(actor.user_id, Role(args.role))
+        role = Role(args.role)
+        warning = await PeopleService(runtime.service).revocation_warning(actor.user_id, role)
+        if warning is not None:
+            where = f" of {warning.division_name}" if warning.division_name else ""
+            print(
+                f"warning: {actor.full_name} is the only {role.value}{where}, and "
+                f"{warning.open_steps} record(s) wait on step {int(warning.step)}; after the "
+                "revocation nobody can complete them",
+                file=sys.stderr,
+            )
+            if not args.yes and not _confirm("revoke anyway? [y/N] "):
+                print("nothing revoked (add --yes to revoke anyway)", file=sys.stderr)
+                return 1
+        await runtime.service.revoke_role(actor.user_id, role)
         print(f"revoked {args.role} from {args.telegram_id}")
+        return 0
+
+    return action
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; without one (a script, a pipe) the answer is no."""
+    if not sys.stdin.isatty():
+        return False
+    print(question, end="", file=sys.stderr, flush=True)  # stdout stays the result
+    return sys.stdin.readline().strip().lower() in {"y", "yes", "ya"}
+
+
+async def _invitation_list(runtime: Runtime) -> int:
+    from sop.people import PeopleService
+
+    invitations = await PeopleService(runtime.service).open_invitations()
+    if not invitations:
+        print("no open invitations")
+    tz = runtime.settings.tz
+    for item in invitations:
+        division = item.division_name or "-"
+        expires = item.expires_at.astimezone(tz).isoformat(timespec="minutes")
+        print(
+            f"{item.id}\t{item.role.value}\t{division}\t{item.name or '-'}\t"
+            f"by {item.created_by_name or '-'}\texpires {expires}"
+        )
+    return 0
+
+
+def _invitation_revoke(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.people import PeopleService
+
+        item = await PeopleService(runtime.service).revoke_invitation(args.id)
+        print(f"revoked invitation {item.id} ({item.role.value}); its link no longer works")
         return 0
 
     return action
@@ -291,6 +342,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = user.add_parser("revoke", help="take a role away")
     revoke.add_argument("--telegram-id", type=int, required=True)
     revoke.add_argument("--role", choices=[r.value for r in Role], required=True)
+    revoke.add_argument(
+        "--yes",
+        action="store_true",
+        help="revoke even if nobody else then holds the role for records waiting on it",
+    )
+
+    invitation = sub.add_parser("invitation", help="invitation links (made with /undang)")
+    invitations = invitation.add_subparsers(dest="invitation_command", required=True)
+    invitations.add_parser("list", help="open invitations (not used, revoked or expired)")
+    invitation_revoke = invitations.add_parser("revoke", help="make an invitation link invalid")
+    invitation_revoke.add_argument("id", type=int, help="the invitation's number (see list)")
 
     division = sub.add_parser("division", help="divisions (units)").add_subparsers(
         dest="division_command", required=True
@@ -340,6 +402,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("user", "add"): lambda: _user_add(args),
         ("user", "list"): lambda: _user_list,
         ("user", "revoke"): lambda: _user_revoke(args),
+        ("invitation", "list"): lambda: _invitation_list,
+        ("invitation", "revoke"): lambda: _invitation_revoke(args),
         ("division", "list"): lambda: _division_list,
         ("division", "add"): lambda: _division_add(args),
         ("calendar", "list"): lambda: _calendar_list(args),

@@ -25,6 +25,7 @@ BY_ROLE: dict[Role, list[BotCommand]] = {
     Role.PEJABAT_PPID: [BotCommand("dibuka", "Tandai informasi sebagai dibuka")],
     Role.ADMIN: [
         BotCommand("undang", "Buat tautan undangan"),
+        BotCommand("undangan", "Undangan yang belum dipakai"),
         BotCommand("pengguna", "Daftar pengguna dan peran"),
         BotCommand("dibuka", "Tandai informasi sebagai dibuka"),
         BotCommand("libur", "Hari libur dan jam kerja kantor"),

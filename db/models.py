@@ -108,6 +108,22 @@ class InvitationRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    name: Mapped[str | None] = mapped_column(String(200))  # the official name, if given
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class InvitationAttemptRow(Base):
+    """A wrong invitation code sent by a Telegram account: ten within an hour make the
+    account wait; ``notified`` marks the attempt about which the admins were told."""
+
+    __tablename__ = "invitation_attempts"
+    __table_args__ = (Index("ix_invitation_attempts_telegram_id_at", "telegram_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RecordRow(Base):
@@ -158,7 +174,10 @@ class RecordFileRow(Base):
 
 class StepRunRow(Base):
     __tablename__ = "step_runs"
-    __table_args__ = (UniqueConstraint("record_id", "step", "attempt"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "step", "attempt"),
+        Index("ix_step_runs_open", "completed_at", "step"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)

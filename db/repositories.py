@@ -14,6 +14,7 @@ from db.models import (
     AuditRow,
     DivisionRow,
     ExpiryNoticeRow,
+    InvitationAttemptRow,
     InvitationRow,
     KeyValueRow,
     OfficeClosureRow,
@@ -139,6 +140,7 @@ class Repository:
             .where(
                 InvitationRow.code == code,
                 InvitationRow.used_at.is_(None),
+                InvitationRow.revoked_at.is_(None),
                 InvitationRow.expires_at > at,
             )
             .values(used_by=user_id, used_at=at)
@@ -149,6 +151,55 @@ class Repository:
 
     async def invitation(self, code: str) -> InvitationRow | None:
         return await self.session.scalar(select(InvitationRow).where(InvitationRow.code == code))
+
+    async def invitation_by_id(self, invitation_id: int) -> InvitationRow | None:
+        return await self.session.get(InvitationRow, invitation_id, populate_existing=True)
+
+    async def open_invitations(self, at: datetime) -> Sequence[InvitationRow]:
+        """Unused, unrevoked invitations that have not expired at ``at``, soonest ending
+        first (invitations live a day: the table stays small)."""
+        query = (
+            select(InvitationRow)
+            .where(
+                InvitationRow.used_at.is_(None),
+                InvitationRow.revoked_at.is_(None),
+                InvitationRow.expires_at > at,
+            )
+            .order_by(InvitationRow.expires_at, InvitationRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def revoke_invitation(self, invitation_id: int, at: datetime, by: int | None) -> bool:
+        """Revoke an open invitation; False if it was used, revoked or expired meanwhile."""
+        result = await self.session.execute(
+            update(InvitationRow)
+            .where(
+                InvitationRow.id == invitation_id,
+                InvitationRow.used_at.is_(None),
+                InvitationRow.revoked_at.is_(None),
+                InvitationRow.expires_at > at,
+            )
+            .values(revoked_at=at, revoked_by=by)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_invitation_attempt(self, telegram_id: int, at: datetime) -> InvitationAttemptRow:
+        row = InvitationAttemptRow(telegram_id=telegram_id, at=at, notified=False)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def invitation_attempts_since(
+        self, telegram_id: int, since: datetime, *, limit: int
+    ) -> Sequence[InvitationAttemptRow]:
+        """The latest wrong-code attempts of one account after ``since``, newest first."""
+        query = (
+            select(InvitationAttemptRow)
+            .where(InvitationAttemptRow.telegram_id == telegram_id, InvitationAttemptRow.at > since)
+            .order_by(InvitationAttemptRow.at.desc(), InvitationAttemptRow.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
 
     # -- records -----------------------------------------------------------------------
     async def add_record(self, row: RecordRow) -> RecordRow:
@@ -294,6 +345,19 @@ class Repository:
             .execution_options(populate_existing=True)
         )
         return (await self.session.scalars(query)).all()
+
+    async def open_run_count(self, step: int, *, division_id: int | None = None) -> int:
+        """How many records wait on ``step`` (in ``division_id``'s records, if given)."""
+        query = (
+            select(func.count())
+            .select_from(StepRunRow)
+            .where(StepRunRow.completed_at.is_(None), StepRunRow.step == step)
+        )
+        if division_id is not None:
+            query = query.join(RecordRow, RecordRow.id == StepRunRow.record_id).where(
+                RecordRow.division_id == division_id
+            )
+        return int(await self.session.scalar(query) or 0)
 
     async def open_runs(self) -> Sequence[StepRunRow]:
         query = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -14,10 +14,13 @@ from telegram.ext import (
 from bot import texts
 from bot.commands import publish_for
 from bot.context import PpidContext
+from bot.notify import send_safely
+from bot.texts import admin as admin_texts
 from bot.texts import register as register_texts
 from bot.texts import start as t
-from sop.errors import SopError
+from sop.errors import InvitationBlocked, SopError
 from sop.model import Actor, Role
+from sop.people import PeopleService, TooManyWrongCodes
 
 
 def _role_list(actor: Actor) -> str:
@@ -31,22 +34,7 @@ async def start(update: Update, context: PpidContext) -> None:
     service = context.service
     code = context.args[0] if context.args else None
     if code:
-        try:
-            actor, role = await service.redeem_invitation(
-                code, user.id, user.full_name, user.username
-            )
-        except SopError as exc:
-            await message.reply_text(exc.message)
-            return
-        context.set_actor(actor)
-        division = ""
-        if actor.division_id is not None:
-            names = {d.id: d.name for d in await service.divisions(include_inactive=True)}
-            division = f" ({texts.h(names.get(actor.division_id, ''))})"
-        await message.reply_text(
-            t.REGISTERED.format(role=texts.ROLE_NAMES[role], division=division)
-        )
-        await publish_for(context.bot, actor)
+        await _redeem(message, context, code)
         return
     known = context.maybe_actor
     if known is None:
@@ -57,6 +45,42 @@ async def start(update: Update, context: PpidContext) -> None:
         t.WELCOME.format(name=texts.h(known.full_name), roles=_role_list(known))
     )
     await publish_for(context.bot, known)
+
+
+async def _redeem(message: Message, context: PpidContext, code: str) -> None:
+    """/start <code>: register through an invitation; the admins hear who used it (or,
+    once an hour, that someone keeps sending wrong codes)."""
+    user = message.from_user
+    assert user is not None
+    service = context.service
+    try:
+        redeemed = await PeopleService(service).redeem(code, user.id, user.full_name, user.username)
+    except TooManyWrongCodes as exc:
+        await message.reply_text(t.wrong_codes_wait(exc.until, service.tz))
+        notice = admin_texts.wrong_codes_notice(exc.attempt, service.tz)
+        await send_safely(context.bot, exc.admins, notice, None)
+        return
+    except InvitationBlocked as exc:
+        await message.reply_text(t.wrong_codes_wait(exc.until, service.tz))
+        return
+    except SopError as exc:
+        await message.reply_text(exc.message)
+        return
+    actor = redeemed.actor
+    context.set_actor(actor)
+    divisions = {d.id: d.name for d in await service.divisions(include_inactive=True)}
+    await message.reply_text(
+        t.registered(
+            redeemed.role,
+            redeemed.division_name,
+            admin_texts.roles_line(actor, divisions),
+            had_other_roles=len(actor.roles) > 1,
+        )
+    )
+    await publish_for(context.bot, actor)
+    await send_safely(
+        context.bot, redeemed.admins, admin_texts.invitation_used(redeemed, actor), None
+    )
 
 
 async def bantuan(update: Update, context: PpidContext) -> None:

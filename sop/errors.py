@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class SopError(Exception):
     """Base of every rule the SOP or the law refuses."""
@@ -58,6 +60,19 @@ class InvitationInvalid(SopError):
         "Tautan undangan tidak berlaku (kedaluwarsa, sudah dipakai, atau tidak dikenal). "
         "Mintalah tautan baru kepada admin PPID."
     )
+
+
+class InvitationBlocked(SopError):
+    """Too many wrong invitation codes from one account: it waits until ``until``."""
+
+    default_message = (
+        "Terlalu banyak kode undangan yang salah. Silakan tunggu satu jam, lalu buka lagi "
+        "tautan undangan dari admin PPID."
+    )
+
+    def __init__(self, until: datetime, message: str | None = None) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 class FileRejected(SopError):

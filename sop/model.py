@@ -239,6 +239,8 @@ class Invitation:
     role: Role
     division_id: int | None
     expires_at: datetime
+    id: int = 0
+    name: str | None = None  # the official name the admin gave, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -314,9 +314,11 @@ class PpidService:
             )
 
     async def create_invitation(
-        self, by: Actor, role: Role, division_id: int | None = None
+        self, by: Actor, role: Role, division_id: int | None = None, *, name: str | None = None
     ) -> Invitation:
-        """A one-time code, valid 24 hours, that registers whoever opens it with ``role``."""
+        """A one-time code, valid 24 hours, that registers whoever opens it with ``role``
+        (and ``name`` as their official name, when the admin gives one)."""
+        name = validate_name(name) if name is not None else None
         async with self.transaction() as repo:
             by = await self.fresh_actor(repo, by)
             if not by.is_admin:
@@ -334,15 +336,23 @@ class PpidService:
                     created_by=by.user_id,
                     created_at=now,
                     expires_at=now + INVITATION_TTL,
+                    name=name,
                 )
             )
             await self.audit(
                 repo,
                 "invitation.created",
                 actor_id=by.user_id,
-                details={"role": role, "division": division_id, "invitation": row.id},
+                details={
+                    "role": role,
+                    "division": division_id,
+                    "invitation": row.id,
+                    "name": name,
+                },
             )
-            return Invitation(row.code, Role(row.role), row.division_id, row.expires_at)
+            return Invitation(
+                row.code, Role(row.role), row.division_id, row.expires_at, row.id, row.name
+            )
 
     async def redeem_invitation(
         self, code: str, telegram_id: int, full_name: str, username: str | None
@@ -369,6 +379,9 @@ class PpidService:
                 if invitation is None:
                     raise InvitationInvalid()
                 role = Role(invitation.role)
+                if invitation.name:  # the admin's name for them is their official name
+                    user.full_name = invitation.name
+                    user.name_official = True
                 if invitation.division_id is not None:
                     user.division_id = invitation.division_id
                 user.active = True

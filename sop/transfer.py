@@ -9,6 +9,8 @@ An export directory holds::
 
 Every table of the models is exported, in dependency order, so a table added later is never
 silently left out; an export refuses a database holding a table the models do not know.
+Open invitations (not used, revoked or expired) are left out: their codes would register
+whoever reads the export.
 Files are streamed (never read whole into memory) and hashed on the way, in both directions;
 the manifest is written last, so a directory without one is not an export.
 
@@ -38,7 +40,7 @@ from sqlalchemy import Table, TypeDecorator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import AuditRow, Base, RecordFileRow, RecordRow, UserRow
+from db.models import AuditRow, Base, InvitationRow, RecordFileRow, RecordRow, UserRow
 from db.repositories import Repository
 from sop.clock import Clock
 from storage import Area, DocumentStorage, StorageError
@@ -130,6 +132,12 @@ class Transfer:
             _check_tables(await repo.database_tables(), tables)
             revision = await repo.schema_revision()
             dumped = {table.name: await repo.table_rows(table) for table in tables}
+        # An open invitation's code registers whoever has it: it stays out of the export
+        # (the link simply stops working after a move; used and expired ones are history).
+        now = self.clock.now()
+        dumped[InvitationRow.__tablename__] = [
+            row for row in dumped[InvitationRow.__tablename__] if not _open_invitation(row, now)
+        ]
 
         target = DocumentStorage(directory / FILES_DIR, max_size=self.storage.max_size)
         await asyncio.to_thread(target.root.mkdir)
@@ -432,6 +440,10 @@ def _check_tables(in_database: set[str], tables: list[Table]) -> None:
         raise TransferError(
             f"the database lacks tables {', '.join(missing)}: run `ppidbot db upgrade`"
         )
+
+
+def _open_invitation(row: dict[str, Any], now: datetime) -> bool:
+    return row["used_at"] is None and row["revoked_at"] is None and row["expires_at"] > now
 
 
 def _encode_value(value: object) -> object:

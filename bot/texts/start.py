@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.texts import ROLE_NAMES, h, wib
 from sop.model import Role
 
 WELCOME = (
@@ -10,10 +14,27 @@ WELCOME = (
     "Bot ini menjalankan SOP No. 25 Tahun 2021 tentang Pendokumentasian Informasi Publik "
     "yang Dikecualikan. Ketik /tugas untuk melihat yang menunggu Anda, atau /bantuan."
 )
-REGISTERED = (
-    "✅ Pendaftaran berhasil. Anda sekarang terdaftar sebagai <b>{role}</b>{division}.\n"
-    "Ketik /bantuan untuk melihat apa yang dapat Anda lakukan."
-)
+
+
+def registered(role: Role, division: str | None, all_roles: str, *, had_other_roles: bool) -> str:
+    """After an invitation: the new role, and every role the person holds now."""
+    where = f" ({h(division)})" if division else ""
+    text = (
+        "✅ Pendaftaran berhasil. Anda sekarang terdaftar sebagai "
+        f"<b>{ROLE_NAMES[role]}</b>{where}."
+    )
+    if had_other_roles:
+        text += f"\nSeluruh peran Anda: <b>{all_roles}</b>."
+    return text + "\nKetik /bantuan untuk melihat apa yang dapat Anda lakukan."
+
+
+def wrong_codes_wait(until: datetime, tz: ZoneInfo) -> str:
+    return (
+        "⛔ Terlalu banyak kode undangan yang salah dari akun ini. Kode undangan (juga yang "
+        f"benar) baru dapat dipakai lagi setelah {wib(until, tz)}. Bila Anda memang diundang, "
+        "tunggulah sampai saat itu atau mintalah tautan baru kepada admin PPID."
+    )
+
 
 HELP_INTRO = (
     "<b>Bantuan ppidbot</b>\n"
@@ -46,6 +67,7 @@ HELP_ROLE = {
     Role.ADMIN: (
         "<b>Admin</b>\n"
         "/undang — membuat tautan undangan sekali pakai (berlaku 24 jam) untuk suatu peran\n"
+        "/undangan — undangan yang belum dipakai, dan membatalkannya\n"
         "/pengguna — daftar pengguna dan peran, serta mencabut peran\n"
         "/libur — hari libur dan jam kerja kantor; /libur tambah atau /libur hapus tanggal"
     ),

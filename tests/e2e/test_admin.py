@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.texts import admin as t
 from sop.clock import ManualClock
 from sop.model import Role
 from tests.conftest import PDF_BYTES, chunks_of, sample_fields
@@ -68,8 +69,11 @@ def assert_clean(harness: BotHarness) -> None:
     assert emulator.unanswered_callback_queries() == []
 
 
-async def invite(admin: FakeUser, role_button: str, division_data: str | None = None) -> str:
-    """Run /undang as the admin and return the invitation message's text."""
+async def invite(
+    admin: FakeUser, role_button: str, division_data: str | None = None, name: str | None = None
+) -> str:
+    """Run /undang as the admin and return the invitation message's text; without a
+    ``name`` the admin presses "Lewati" (the invitee keeps their Telegram name)."""
     admin.mark()
     await admin.send_command("undang")
     menu = await admin.wait_for("Pilih peran")
@@ -85,7 +89,15 @@ async def invite(admin: FakeUser, role_button: str, division_data: str | None = 
         divisions = await admin.wait_for_edit(menu.message_id)
         assert "Pilih bagian" in divisions.text
         await admin.press(menu, data=division_data)
-    result = await admin.wait_for_edit(menu.message_id)
+    question = await admin.wait_for_edit(menu.message_id)
+    assert "Tulis nama resmi" in question.text
+    if name is None:
+        await admin.press(menu, text=t.BUTTON_SKIP_NAME)
+        result = await admin.wait_for_edit(menu.message_id)
+    else:
+        await admin.send_text(name)
+        result = await admin.wait_for("Tautan undangan")
+        assert admin.message(menu.message_id).buttons() == []
     assert result.text is not None
     return result.text
 
@@ -172,6 +184,8 @@ async def test_admin_invites_an_admin_who_can_then_administer(
     roles_again = await admin.wait_for_edit(menu.message_id)
     assert "Pilih peran" in roles_again.text
     await admin.press(menu, text="Admin")
+    await admin.wait_for_edit(menu.message_id)
+    await admin.press(menu, text=t.BUTTON_SKIP_NAME)
     result = await admin.wait_for_edit(menu.message_id)
     assert "untuk Admin" in result.text
     assert "bagian" not in result.text.split("\n")[0]
@@ -226,8 +240,13 @@ async def test_an_open_undang_survives_a_restart(harness: BotHarness, admin: Fak
     await admin.wait_for_edit(menu.message_id)
     await harness.restart()
     await admin.press(menu, data="adm:div:3")
-    result = await admin.wait_for_edit(menu.message_id)
+    question = await admin.wait_for_edit(menu.message_id)
+    assert "Hukum dan Sumber Daya Manusia" in question.text
+    await harness.restart()
+    await admin.send_text("Hana Hukum")
+    result = await admin.wait_for("Tautan undangan")
     assert "Hukum dan Sumber Daya Manusia" in result.text
+    assert "atas nama Hana Hukum" in result.text
     code_in(result.text)
     assert_clean(harness)
 
