@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sop.calendar import DEFAULT_WORKING_HOURS, WorkingHours
 from sop.durations import parse_duration
+from sop.four_eyes import FourEyes
 from sop.reminders import QuietHours
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     #: How often the bot re-reads the open steps from the database (a safety net for
     #: changes made outside the running bot, e.g. the CLI).
     reminder_check_interval: timedelta = timedelta(minutes=1)
+    #: Who may receive a record in step 3 (sop/four_eyes.py): ``strict`` neither the
+    #: person who handed it over nor the one who produced it; ``standard`` lets the
+    #: producer receive (an office with a single Pejabat PPID).
+    four_eyes: FourEyes = FourEyes.STRICT
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -128,6 +133,16 @@ class Settings(BaseSettings):
             value = parse_duration(value)
         if isinstance(value, timedelta) and value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("four_eyes", mode="before")
+    @classmethod
+    def _check_four_eyes(cls, value: object) -> object:
+        if isinstance(value, str):
+            mode = value.strip().lower()
+            if mode not in {m.value for m in FourEyes}:
+                raise ValueError("must be strict or standard")
+            return mode
         return value
 
     @field_validator("working_hours")

@@ -44,6 +44,7 @@ class Runtime:
             step_deadline=settings.step_deadline,
             timezone=settings.tz,
             calendar=calendar,
+            four_eyes=settings.four_eyes,
         )
         calendar_service = CalendarService(service, calendar)
         if migrate:  # the closures table exists only once migrated

@@ -42,8 +42,8 @@ class StaleAction(SopError):
 
 class FourEyesViolation(SopError):
     default_message = (
-        "Sesuai SOP (minimal 2 orang), orang yang menyerahkan berkas tidak boleh juga "
-        "menerimanya, dan satu orang tidak boleh menyelesaikan ketiga langkah."
+        "Sesuai SOP (minimal 2 orang), orang yang membuat atau menyerahkan berkas tidak "
+        "boleh juga menerimanya."
     )
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sop.four_eyes import accepted_by_producer
 from sop.locale_id import MONTHS, long_date
 from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, State, Step
 from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
@@ -65,6 +66,11 @@ _IN_PROGRESS = {
     State.REGISTERED: "dalam proses: langkah 3",
 }
 _DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+#: The mark of a record received in step 3 by its producer (possible with FOUR_EYES=standard).
+ACCEPTED_BY_PRODUCER = (
+    "PERHATIAN: diterima pada langkah 3 oleh pembuat berkas sendiri (syarat SOP minimal "
+    "2 orang dilonggarkan)"
+)
 
 
 # -- words --------------------------------------------------------------------------------
@@ -118,6 +124,8 @@ def remarks(item: ReportRecord) -> str:
     parts.append(
         f"Ditetapkan oleh {f.classified_by}, {f.classified_place}, {long_date(f.classified_date)}"
     )
+    if accepted_by_producer(record):
+        parts.append(ACCEPTED_BY_PRODUCER)
     return "; ".join(parts)
 
 

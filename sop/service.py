@@ -34,6 +34,7 @@ from sop.errors import (
     PermissionDenied,
     StaleAction,
 )
+from sop.four_eyes import FourEyes, receive_problem
 from sop.model import (
     DUE_STEP,
     STATE_AFTER,
@@ -107,8 +108,10 @@ class PpidService:
         step_deadline: timedelta = timedelta(hours=1),
         calendar: Calendar | None = None,
         timezone: ZoneInfo | None = None,
+        four_eyes: FourEyes = FourEyes.STRICT,
     ) -> None:
         self._sessions = sessions
+        self.four_eyes = four_eyes
         self.storage = storage
         self.clock = clock
         self.step_deadline = step_deadline
@@ -1001,8 +1004,9 @@ class PpidService:
             if current is Step.RECEIVE:
                 if not actor.has(Role.PEJABAT_PPID):
                     raise PermissionDenied("Hanya Pejabat PPID yang dapat mengembalikan berkas.")
-                if view.completer(Step.HANDOVER) == actor.user_id:
-                    raise FourEyesViolation()
+                problem = self._four_eyes_problem(actor, view)
+                if problem is not None:
+                    raise FourEyesViolation(problem)
             elif current is Step.HANDOVER:
                 if not actor.roles & {Role.PEJABAT_PPID, Role.PETUGAS_DOKUMENTASI}:
                     raise PermissionDenied(
@@ -1072,12 +1076,8 @@ class PpidService:
 
     # -- the state machine's guard and move --------------------------------------------
     def _four_eyes_problem(self, actor: Actor, record: RecordView) -> str | None:
-        """SOP "minimal 2 orang": the hand-over person does not receive; nobody does all three."""
-        if record.completer(Step.HANDOVER) == actor.user_id:
-            return "handover"
-        if record.completer(Step.PRODUCE) == actor.user_id == record.completer(Step.HANDOVER):
-            return "all-three"
-        return None
+        """SOP "minimal 2 orang" at step 3 (sop.four_eyes): why ``actor`` may not receive."""
+        return receive_problem(actor.user_id, record, self.four_eyes)
 
     def _check_step(
         self, actor: Actor, record: RecordView, step: Step, expected_version: int | None
@@ -1100,8 +1100,10 @@ class PpidService:
             raise PermissionDenied(
                 "Hanya Petugas PPID bagian ini yang dapat menyelesaikan langkah 1."
             )
-        if step is Step.RECEIVE and self._four_eyes_problem(actor, record):
-            raise FourEyesViolation()
+        if step is Step.RECEIVE:
+            problem = self._four_eyes_problem(actor, record)
+            if problem is not None:
+                raise FourEyesViolation(problem)
 
     async def _advance(
         self,

@@ -57,7 +57,7 @@ def run(
         started_at=started,
         due_at=started + timedelta(hours=1),
         completed_at=started + minutes(took) if took is not None else None,
-        completed_by=7 if took is not None else None,
+        completed_by=10 + int(step) if took is not None else None,  # one person per step
         completed_by_name=f"Petugas {int(step)}" if took is not None else None,
         outcome=outcome if took is not None else None,
         overdue_at=None,
