@@ -68,5 +68,6 @@ async def fill_in(
     else:
         await user.send_text(classified_by)
     question = await user.wait_for("tempat dan tanggal penetapan")
-    await user.press(question, text="📍 Padang, 23 November 2026")
+    [here] = [text for text, _ in question.buttons() if text.startswith("📍 Padang, ")]
+    await user.press(question, text=here)  # today's date: the harness's clock or the system's
     return await user.wait_for("Kirim softcopy")
