@@ -23,7 +23,18 @@ from bot.integrity_job import schedule_weekly_check
 from bot.persistence import DatabasePersistence
 from bot.runtime import Runtime
 from db.session import create_sessionmaker
-from handlers import access, admin, calendar, errors, new_record, records, register, start, steps
+from handlers import (
+    access,
+    admin,
+    calendar,
+    errors,
+    new_record,
+    records,
+    register,
+    start,
+    steps,
+    withdraw,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +72,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, access.guard), group=GUARD_GROUP)
     start.register(application)
+    withdraw.register(application)  # before /baru: a withdrawal's reason is not a /baru answer
     new_record.register(application)
     steps.register(application)
     admin.register(application)

@@ -8,13 +8,16 @@ import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime
 from sop.clock import Clock
 from sop.errors import SopError
 from sop.model import Role
+
+if TYPE_CHECKING:
+    from sop.service import Outcome
 
 log = logging.getLogger("ppidbot")
 
@@ -318,6 +321,77 @@ def _report(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     return action
 
 
+def _record_cancel(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.service import PpidService
+
+        kind, key = PpidService.parse_reference(args.number)
+        if kind == "number":
+            print(
+                f"ppidbot: {key} is in the register; only drafts (BRK-...) can be withdrawn",
+                file=sys.stderr,
+            )
+            return 1
+        outcome = await runtime.service.cancel_draft(None, int(key), args.reason)
+        record = outcome.record
+        print(f"withdrew {record.number} ({record.fields.title}); it left the register")
+        print("its reminders stop; a running bot picks this up within a minute")
+        await _tell_withdrawal(runtime, outcome, args.reason)
+        return 0
+
+    return action
+
+
+async def _tell_withdrawal(runtime: Runtime, outcome: Outcome, reason: str) -> None:
+    """Tell the people a withdrawn draft waited on, through the Bot API (when a token is
+    configured); print who was told and who could not be."""
+    from telegram.constants import ParseMode
+    from telegram.error import TelegramError
+    from telegram.ext import Defaults, ExtBot
+
+    from bot import texts
+    from bot.notify import open_button, send_safely
+    from bot.texts import withdraw as t
+
+    people = list(outcome.notify)
+    if not people:
+        print("nobody to notify")
+        return
+    names = ", ".join(actor.full_name for actor in people)
+    settings = runtime.settings
+    try:
+        token = settings.require_token()
+    except ConfigError:
+        print(f"not notified (TELEGRAM_BOT_TOKEN is not set): {names}")
+        return
+    record = outcome.record
+    text = t.NOTICE.format(
+        number=texts.h(record.number),
+        title=texts.h(record.fields.title),
+        who=t.OPERATOR,
+        reason=texts.h(reason),
+    )
+    options: dict[str, Any] = {}
+    if settings.telegram_base_url:
+        options["base_url"] = settings.telegram_base_url
+    if settings.telegram_base_file_url:
+        options["base_file_url"] = settings.telegram_base_file_url
+    try:
+        # The running bot's defaults: notices are HTML.
+        defaults = Defaults(parse_mode=ParseMode.HTML)
+        async with ExtBot(token, defaults=defaults, **options) as bot:
+            delivered = set(await send_safely(bot, people, text, open_button(record)))
+    except TelegramError as exc:
+        print(f"not notified (Telegram: {exc}): {names}")
+        return
+    told = [a.full_name for a in people if a.telegram_id in delivered]
+    missed = [a.full_name for a in people if a.telegram_id not in delivered]
+    if told:
+        print(f"notified: {', '.join(told)}")
+    if missed:
+        print(f"could not notify: {', '.join(missed)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ppidbot", description="Telegram bot for SOP 25/2021 (exempted public information)"
@@ -383,6 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     report.add_argument("--out", required=True, help="the file to write")
+    record = sub.add_parser("record", help="records (berkas)").add_subparsers(
+        dest="record_command", required=True
+    )
+    record_cancel = record.add_parser(
+        "cancel", help="withdraw a draft that was never submitted (it stops reminding)"
+    )
+    record_cancel.add_argument("number", help="the draft's number, e.g. BRK-12")
+    record_cancel.add_argument("--reason", required=True, help="why it is withdrawn (audited)")
     import_ = sub.add_parser("import", help="load an export into an empty database and storage")
     import_.add_argument("directory", help="a directory written by `ppidbot export`")
     return parser
@@ -409,6 +491,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("calendar", "list"): lambda: _calendar_list(args),
         ("calendar", "add"): lambda: _calendar_add(args),
         ("calendar", "remove"): lambda: _calendar_remove(args),
+        ("record", "cancel"): lambda: _record_cancel(args),
     }
     sub: Any = getattr(args, f"{args.command}_command")
     migrate = (args.command, sub) != ("db", "current")

@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import PpidContext
 from bot.texts import records as t
 from bot.texts import steps as step_texts
+from handlers import withdraw
 from handlers.callback_data import GetFile, OpenRecord, RecordAction
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
@@ -25,6 +26,8 @@ def record_keyboard(
     may_act = service.may_act(actor, record)
     if record.state is State.DRAFT and may_act:
         rows.append([InlineKeyboardButton(t.BUTTON_REDO, callback_data=act("redo"))])
+    if service.may_cancel(actor, record):
+        rows.append([withdraw.button(record)])
     if record.state is State.SUBMITTED and may_act:
         rows.append([InlineKeyboardButton(t.BUTTON_HANDOVER, callback_data=act("handover"))])
         rows.append([InlineKeyboardButton(step_texts.BUTTON_FIX, callback_data=act("fix"))])

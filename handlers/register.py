@@ -21,12 +21,12 @@ from sop.errors import SopError
 from sop.model import PASAL17, Actor
 from sop.register import (
     EXPIRY_WINDOW_DAYS,
+    FILTER_STATUSES,
     SEES_ALL,
     RegisterEntry,
     RegisterFilter,
     RegisterPage,
     RegisterService,
-    RegisterStatus,
 )
 from sop.validation import parse_date
 
@@ -61,7 +61,7 @@ class RegisterNav(CallbackData):
 
     def filters(self) -> RegisterFilter | None:
         """The filters, or None when the data holds values no button ever carries."""
-        statuses = {status.value: status for status in RegisterStatus}
+        statuses = {status.value: status for status in FILTER_STATUSES}
         if self.status and self.status not in statuses:
             return None
         if self.letter and self.letter not in PASAL17:
@@ -162,9 +162,9 @@ async def _menu_keyboard(
     options: list[tuple[str, RegisterFilter]] = []
     per_row = 1
     if menu == "status":
-        options = [(t.STATUS_NAMES[s], replace(filters, status=s)) for s in RegisterStatus]
+        options = [(t.STATUS_NAMES[s], replace(filters, status=s)) for s in FILTER_STATUSES]
         options.append((t.BUTTON_ANY_STATUS, replace(filters, status=None)))
-        chosen = [filters.status == s for s in RegisterStatus] + [filters.status is None]
+        chosen = [filters.status == s for s in FILTER_STATUSES] + [filters.status is None]
     elif menu == "division":
         if not _sees_all(context.actor):
             return None

@@ -39,16 +39,17 @@ class RegisterStatus(StrEnum):
     IN_PROGRESS = "proses"  # one of the three steps is still due
     STORED = "tersimpan"  # step 3 done: registered and still exempted
     OPENED = "dibuka"  # stored, later announced as open information
-    CANCELLED = "batal"  # a draft withdrawn before submission
+    CANCELLED = "batal"  # a draft withdrawn before submission: not in the register
 
 
+#: The statuses the register can be narrowed to (withdrawn drafts are not in it).
+FILTER_STATUSES = (RegisterStatus.IN_PROGRESS, RegisterStatus.STORED, RegisterStatus.OPENED)
 _IN_PROGRESS = [State.DRAFT.value, State.SUBMITTED.value, State.REGISTERED.value]
 _STATUS_QUERY: dict[RegisterStatus | None, dict[str, Any]] = {
     None: {"states": [*_IN_PROGRESS, State.STORED.value]},
     RegisterStatus.IN_PROGRESS: {"states": _IN_PROGRESS},
     RegisterStatus.STORED: {"states": [State.STORED.value], "opened": False},
     RegisterStatus.OPENED: {"states": [State.STORED.value], "opened": True},
-    RegisterStatus.CANCELLED: {"states": [State.CANCELLED.value]},
 }
 
 
@@ -71,6 +72,8 @@ class RegisterFilter:
             raise InvalidInput("Huruf Pasal 17 tidak dikenal (pilih a–j).")
         if self.year is not None and not 1900 < self.year < 3000:
             raise InvalidInput("Tahun tidak valid.")
+        if self.status is not None and self.status not in FILTER_STATUSES:
+            raise InvalidInput("Berkas yang dibatalkan tidak termasuk dalam daftar.")
         query: dict[str, Any] = dict(_STATUS_QUERY[self.status])
         query["division_id"] = self.division_id
         query["letter"] = self.letter
@@ -391,6 +394,7 @@ class RegisterService:
 
 
 __all__ = [
+    "FILTER_STATUSES",
     "ExpiringEntry",
     "RecordDetails",
     "RegisterEntry",

@@ -32,6 +32,7 @@ from sop.errors import (
     NotFound,
     NotRegistered,
     PermissionDenied,
+    SopError,
     StaleAction,
 )
 from sop.four_eyes import FourEyes, receive_problem
@@ -1041,38 +1042,88 @@ class PpidService:
         await self.emit(outcome.record)
         return outcome
 
-    async def cancel_draft(self, actor: Actor, record_id: int, reason: str) -> RecordView:
-        """Withdraw a draft that was never submitted; its files stay stored."""
+    @staticmethod
+    def check_cancel(actor: Actor, record: RecordView) -> None:
+        """Refuse unless ``actor`` may withdraw ``record``: a draft that was never
+        submitted, by a Petugas PPID who may act on it (its division's, or its creator) or
+        an admin."""
+        if record.state is not State.DRAFT or _ever_submitted(record):
+            raise InvalidTransition(
+                "Hanya draf yang belum pernah diserahkan yang dapat dibatalkan."
+            )
+        if actor.is_admin:
+            return
+        if not actor.has(Role.PETUGAS_PPID) or not (
+            actor.division_id == record.fields.division_id or actor.user_id == record.created_by
+        ):
+            raise PermissionDenied(
+                "Hanya Petugas PPID bagian ini atau admin yang dapat membatalkan draf."
+            )
+
+    @classmethod
+    def may_cancel(cls, actor: Actor, record: RecordView) -> bool:
+        """Whether ``actor`` may withdraw ``record`` (see ``check_cancel``)."""
+        try:
+            cls.check_cancel(actor, record)
+        except SopError:
+            return False
+        return True
+
+    async def cancel_draft(
+        self,
+        actor: Actor | None,
+        record_id: int,
+        reason: str,
+        *,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Withdraw a draft that was never submitted: its step closes (no more reminders or
+        escalations), it leaves the register; its files and audit trail stay. ``actor``
+        None is the operator on the command line. ``notify``: the people the draft was
+        waiting on and its creator."""
         reason = validate_reason(reason)
         async with self.transaction() as repo:
-            actor = await self.fresh_actor(repo, actor)
-            row = await self.load(repo, actor, record_id, lock=True)
+            if actor is not None:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
+            else:
+                found = await repo.record(record_id, lock=True)
+                if found is None:
+                    raise NotFound()
+                row = found
             view = await self.view(repo, row)
-            if view.state is not State.DRAFT or any(
-                r.step is Step.PRODUCE and r.outcome == "done" for r in view.runs
-            ):
+            if expected_version is not None and view.version != expected_version:
+                raise StaleAction()
+            if actor is not None:
+                self.check_cancel(actor, view)
+            elif view.state is not State.DRAFT or _ever_submitted(view):
                 raise InvalidTransition(
                     "Hanya draf yang belum pernah diserahkan yang dapat dibatalkan."
                 )
-            self._check_editor(actor, row)
+            waiting = {a.user_id: a for a in await self.responsible_in(repo, view)}
+            for person in await self._involved(repo, view):
+                waiting.setdefault(person.user_id, person)
             now = self.now()
+            by = actor.user_id if actor is not None else None
             open_run = await repo.open_run_of(record_id)
             if open_run is not None:
-                await repo.close_run(open_run.id, now, actor.user_id, "cancelled")
+                await repo.close_run(open_run.id, now, by, "cancelled")
             if not await repo.compare_and_set(
                 record_id, view.version, state=State.CANCELLED, return_reason=reason, updated_at=now
             ):
                 raise StaleAction()
+            details: dict[str, object] = {"reason": reason}
+            if actor is None:
+                details["by"] = "command line"
             await self.audit(
-                repo,
-                "record.cancelled",
-                actor_id=actor.user_id,
-                record_id=record_id,
-                details={"reason": reason},
+                repo, "record.cancelled", actor_id=by, record_id=record_id, details=details
             )
-            cancelled = await self.view(repo, await self.load(repo, actor, record_id, lock=True))
+            fresh = await repo.record(record_id)
+            assert fresh is not None
+            cancelled = await self.view(repo, fresh)
+            outcome = Outcome(cancelled, tuple(waiting.values()))
         await self.emit(cancelled)
-        return cancelled
+        return outcome
 
     # -- the state machine's guard and move --------------------------------------------
     def _four_eyes_problem(self, actor: Actor, record: RecordView) -> str | None:
@@ -1159,6 +1210,11 @@ class PpidService:
                 head_seq=head.last_seq if head else None,
                 head_hash=head.last_hash if head else None,
             )
+
+
+def _ever_submitted(record: RecordView) -> bool:
+    """Whether step 1 of ``record`` was ever completed (a returned record was)."""
+    return any(r.step is Step.PRODUCE and r.outcome == "done" for r in record.runs)
 
 
 _ROLE_REFUSALS = {

@@ -174,3 +174,53 @@ def test_a_bad_command_line_is_an_argparse_error(
     assert exit_info.value.code == 2
     assert "invalid choice: 'boss'" in capsys.readouterr().err
     assert not env.exists()
+
+
+def test_record_cancel_withdraws_a_draft(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.runtime import Runtime
+    from sop.model import Role, State
+    from tests.conftest import PDF_BYTES, chunks_of, sample_fields
+
+    async def prepare() -> tuple[int, int]:
+        runtime = await Runtime.open(load_settings())
+        try:
+            service = runtime.service
+            rina = await service.add_person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+            draft = await service.create_draft(rina, sample_fields(title="Draf lama"))
+            other = await service.create_draft(rina, sample_fields(title="Draf lain"))
+            await service.attach_file(rina, other.id, chunks_of(PDF_BYTES), "a.pdf", None)
+            await service.complete_produce(rina, other.id, verified=True)
+            return draft.id, other.id
+        finally:
+            await runtime.close()
+
+    async def state_of(record_id: int) -> tuple[State, str | None]:
+        runtime = await Runtime.open(load_settings())
+        try:
+            admin = await runtime.service.add_person(900, "Admin", Role.ADMIN)
+            record = await runtime.service.record(admin, record_id)
+            return record.state, record.return_reason
+        finally:
+            await runtime.close()
+
+    draft, submitted = asyncio.run(prepare())
+    code, out, err = run(capsys, "record", "cancel", f"BRK-{draft}", "--reason", "Salah input")
+    assert (code, err) == (0, "")
+    assert out == [
+        f"withdrew BRK-{draft} (Draf lama); it left the register",
+        "its reminders stop; a running bot picks this up within a minute",
+        "not notified (TELEGRAM_BOT_TOKEN is not set): Rina",
+    ]
+    assert asyncio.run(state_of(draft)) == (State.CANCELLED, "Salah input")
+
+    code, out, err = run(capsys, "record", "cancel", f"BRK-{submitted}", "--reason", "Salah")
+    assert (code, out) == (1, [])
+    assert "Hanya draf yang belum pernah diserahkan" in err
+    assert run(capsys, "record", "cancel", "DIK-2026-0001", "--reason", "Salah")[0] == 1
+    code, _, err = run(capsys, "record", "cancel", "BRK-999", "--reason", "Salah")
+    assert code == 1 and "tidak ditemukan" in err
+    code, _, err = run(capsys, "record", "cancel", f"BRK-{draft}", "--reason", "x")
+    assert code == 1 and "Alasan" in err

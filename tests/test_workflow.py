@@ -178,7 +178,9 @@ async def test_every_transition_from_every_state(
 
 async def test_cancelled_draft_accepts_no_step(service: PpidService, office: Office) -> None:
     record_id = await at_state(service, office, State.DRAFT)
-    cancelled = await service.cancel_draft(office.petugas, record_id, "Salah unggah dokumen")
+    cancelled = (
+        await service.cancel_draft(office.petugas, record_id, "Salah unggah dokumen")
+    ).record
     assert cancelled.state is State.CANCELLED
     assert len(cancelled.files) == 1  # nothing the user sent is lost
     for action in ACTIONS:

@@ -315,7 +315,8 @@ def cancelled_kept(record: RecordView) -> str:
     return (
         f"⏹ Dihentikan. Tidak ada yang hilang: <b>{h(record.number)}</b> tersimpan sebagai draf "
         f"dengan {count} softcopy.{due}\n"
-        "Lanjutkan lewat /tugas, tombol <i>Perbaiki</i>."
+        "Lanjutkan lewat /tugas, tombol <i>Perbaiki</i>. Bila tidak diperlukan lagi: "
+        f"/berkas {h(record.number)}, tombol <i>Batalkan berkas</i>."
     )
 
 

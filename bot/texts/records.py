@@ -17,7 +17,15 @@ from bot.texts import (
     tanggal,
     wib,
 )
-from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, StepRunView, Task
+from sop.model import (
+    DurationUnit,
+    ExemptionPeriod,
+    PeriodKind,
+    RecordView,
+    State,
+    StepRunView,
+    Task,
+)
 from sop.register import RecordDetails, StepTime, TrailEntry
 from sop.service import format_size
 from storage import Area
@@ -108,6 +116,8 @@ def _trail_line(entry: TrailEntry, tz: ZoneInfo) -> str:
         what += f" ke langkah {details.get('to_step')}: {_clip(str(details.get('reason', '')), 80)}"
     elif entry.action == "record.updated":
         what += f": {changes_text(details)}"
+    elif entry.action == "record.cancelled" and details.get("reason"):
+        what += f": {_clip(str(details['reason']), 80)}"
     elif entry.action == "record.opened" and details.get("opened_on"):
         what += f" sejak {tanggal(date.fromisoformat(str(details['opened_on'])))}"
     elif entry.action == "expiry.notified" and details.get("kind"):
@@ -230,6 +240,8 @@ def card(
         lines.append(due)
     if record.return_reason and record.state.value in {"draft", "submitted"}:
         lines.append(f"Dikembalikan dengan alasan: <i>{h(record.return_reason)}</i>")
+    elif record.return_reason and record.state is State.CANCELLED:
+        lines.append(f"Alasan pembatalan: <i>{h(record.return_reason)}</i>")
     division_files = [f for f in record.files if f.area == Area.DIVISION]
     ppid_files = [f for f in record.files if f.area == Area.PPID]
     if division_files:

@@ -68,7 +68,7 @@ REGISTER_TITLE = "📚 <b>Daftar Informasi yang Dikecualikan</b>"
 REGISTER_SCOPE_DIVISION = "Hanya berkas bagian Anda."
 REGISTER_EMPTY = "Belum ada berkas yang cocok."
 REGISTER_EMPTY_FILTERED = "Tidak ada berkas yang cocok dengan filter ini."
-NO_FILTER = "semua (tanpa berkas batal)"
+NO_FILTER = "semua"
 
 
 def filter_text(filters: RegisterFilter, divisions: dict[int, str]) -> str:

@@ -153,7 +153,13 @@ async def test_forged_register_buttons_get_a_polite_answer(harness: BotHarness) 
         await phone.send_command("daftar")
         await phone.wait_for("Daftar Informasi")
     page = who.pejabat.last().message_id
-    for data in ["dik:p:1:nonsense:0::0", "dik:zz:1::0::0", "dik:p:1::0:k:0", "dikbuka:ya:1:1"]:
+    for data in [
+        "dik:p:1:nonsense:0::0",
+        "dik:p:1:batal:0::0",
+        "dik:zz:1::0::0",
+        "dik:p:1::0:k:0",
+        "dikbuka:ya:1:1",
+    ]:
         query = await who.pejabat.press_raw(page, data)
         answer = await who.pejabat.wait_for_answer(query)
         assert answer["text"] == "Tombol ini sudah tidak berlaku."
