@@ -1038,3 +1038,16 @@ async def test_console_runs_as_a_program() -> None:
     assert process.returncode == 0, text
     assert f"DATABASE_URL={DEV_DATABASE_URL}" in text
     assert "(now typing as 900 Admin)" in text
+
+
+async def test_stopping_the_emulator_ends_held_calls_at_once() -> None:
+    async with BotApiEmulator() as emu:
+        mae = emu.user(1041, "Mae")
+        rule = emu.slow_down("sendMessage")
+        async with Bot(emu.token, base_url=emu.base_url) as held_bot:
+            sending = asyncio.create_task(held_bot.send_message(mae.id, "never answered"))
+            await rule.wait()
+            started = time.monotonic()
+            await emu.stop()
+            assert time.monotonic() - started < 0.5  # not the 1 s shutdown timeout
+            assert (await sending).text == "never answered"  # released: it went on

@@ -111,6 +111,7 @@ class BotApiEmulator(BotApiMethods):
         self._faults: list[_Fault] = []
         self._call_rules: list[CallRule] = []
         self._download_rules: list[DownloadRule] = []
+        self._holds: list[CallRule | DownloadRule] = []  # every slow_down/slow_download
         self._flood: FloodLimiter | None = None
         self.flood_refused: list[ApiCall] = []  # calls refused by flood_limits(), in order
         self.downloads: list[Download] = []  # every file server request, in order
@@ -141,6 +142,8 @@ class BotApiEmulator(BotApiMethods):
         if self._runner is None:
             return
         self._closing = True  # pending long polls answer at once
+        for hold in self._holds:
+            hold.release()  # held calls and downloads end now, not at the shutdown timeout
         self._notify()
         await asyncio.sleep(0)
         await self._runner.cleanup()
@@ -396,17 +399,17 @@ class BotApiEmulator(BotApiMethods):
         """
         if seconds < 0:
             raise ValueError("seconds is not negative")
-        return self._add_call_rule(
-            CallRule(
-                "slow",
-                method,
-                chat_id=chat_id,
-                match=match,
-                times=times,
-                after=after,
-                seconds=seconds,
-            )
+        rule = CallRule(
+            "slow",
+            method,
+            chat_id=chat_id,
+            match=match,
+            times=times,
+            after=after,
+            seconds=seconds,
         )
+        self._holds.append(rule)
+        return self._add_call_rule(rule)
 
     def watch_call(
         self,
@@ -454,9 +457,9 @@ class BotApiEmulator(BotApiMethods):
     ) -> DownloadRule:
         """Stream the next ``times`` downloads at ``bytes_per_second`` (until
         ``rule.release()``); ``await rule.wait()`` returns once the first one started."""
-        return self._add_download_rule(
-            DownloadRule("slow", file_id, times=times, bytes_per_second=bytes_per_second)
-        )
+        rule = DownloadRule("slow", file_id, times=times, bytes_per_second=bytes_per_second)
+        self._holds.append(rule)
+        return self._add_download_rule(rule)
 
     def watch_download(self, file_id: str | None = None) -> DownloadRule:
         """An awaitable for the next download of ``file_id`` (any file if None)."""
