@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot import reminders
+from bot.application import PpidApplication
 from bot.commands import publish_default
 from bot.context import BotData, PpidContext
 from bot.expiry_job import schedule_expiry_checks
@@ -48,6 +49,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
+        .application_class(PpidApplication)
         .context_types(ContextTypes(context=PpidContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))

@@ -2,10 +2,16 @@
 
 Only JSON goes in (conversation states are ints, user data plain JSON values), so what
 is stored stays readable and is never unpickled.
+
+What PTB hands over is kept and written in one transaction by ``commit``: after every
+update (``bot.application.PpidApplication``), together with the ids of the updates that
+were handled, so that after a crash the conversations are exactly as the last handled
+update left them and an update Telegram delivers again is recognised and skipped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from typing import Any
@@ -19,6 +25,10 @@ from sop.clock import Clock
 
 USER_DATA = "user_data"
 CONVERSATION = "conv:"
+BOT = "bot"
+HANDLED_UPDATES = "handled_updates"
+#: How many handled update ids are remembered (Telegram redelivers only the latest ones).
+HANDLED_KEPT = 200
 
 
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
@@ -27,7 +37,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         *,
-        update_interval: float = 1.0,
+        update_interval: float = 60.0,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -37,21 +47,61 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         )
         self._sessions = sessions
         self._clock = clock
+        #: Writes handed over by PTB and not committed yet: (namespace, key) -> JSON or None.
+        self._pending: dict[tuple[str, str], str | None] = {}
+        self._handled: list[int] = []
+        self._handled_dirty = False
+        self._lock = asyncio.Lock()
 
-    async def _put(self, namespace: str, key: str, value: object) -> None:
-        async with self._sessions() as session, session.begin():
-            await Repository(session).kv_put(
-                namespace, key, json.dumps(value, ensure_ascii=False), self._clock.now()
-            )
+    # -- the one transaction ---------------------------------------------------------
+    async def commit(self) -> None:
+        """Write everything handed over so far, and the handled update ids, at once."""
+        async with self._lock:
+            await self._commit()
 
-    async def _delete(self, namespace: str, key: str) -> None:
+    async def _commit(self) -> None:
+        if not self._pending and not self._handled_dirty:
+            return
+        pending = dict(self._pending)
+        handled = list(self._handled)
         async with self._sessions() as session, session.begin():
-            await Repository(session).kv_delete(namespace, key)
+            repo = Repository(session)
+            now = self._clock.now()
+            for (namespace, key), data in pending.items():
+                if data is None:
+                    await repo.kv_delete(namespace, key)
+                else:
+                    await repo.kv_put(namespace, key, data, now)
+            if self._handled_dirty:
+                await repo.kv_put(BOT, HANDLED_UPDATES, json.dumps(handled), now)
+        for item, data in pending.items():
+            if item in self._pending and self._pending[item] == data:  # unchanged meanwhile
+                del self._pending[item]
+        if self._handled == handled:
+            self._handled_dirty = False
+
+    def _stage(self, namespace: str, key: str, value: object | None) -> None:
+        self._pending[(namespace, key)] = (
+            None if value is None else json.dumps(value, ensure_ascii=False)
+        )
 
     async def _all(self, namespace: str) -> dict[str, Any]:
         async with self._sessions() as session, session.begin():
             rows = await Repository(session).kv_all(namespace)
             return {row.key: json.loads(row.data) for row in rows}
+
+    # -- handled updates ---------------------------------------------------------------
+    async def load_handled(self) -> None:
+        stored = (await self._all(BOT)).get(HANDLED_UPDATES)
+        self._handled = [int(i) for i in stored] if isinstance(stored, list) else []
+
+    def was_handled(self, update_id: int) -> bool:
+        return update_id in self._handled
+
+    def handled(self, update_id: int) -> None:
+        """``update_id`` was handled; committed with the next ``commit``."""
+        self._handled = [*self._handled, update_id][-HANDLED_KEPT:]
+        self._handled_dirty = True
 
     # -- user data -------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
@@ -59,16 +109,13 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         return defaultdict(dict, {int(key): value for key, value in stored.items()})
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        if data:
-            await self._put(USER_DATA, str(user_id), data)
-        else:
-            await self._delete(USER_DATA, str(user_id))
+        self._stage(USER_DATA, str(user_id), data or None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._delete(USER_DATA, str(user_id))
+        self._stage(USER_DATA, str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
-        """Data is written through on every update; nothing to refresh."""
+        """The bot is the only writer; nothing to refresh."""
 
     # -- conversations -----------------------------------------------------------------
     async def get_conversations(self, name: str) -> ConversationDict:
@@ -78,11 +125,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        encoded = json.dumps(list(key))
-        if new_state is None:
-            await self._delete(CONVERSATION + name, encoded)
-        else:
-            await self._put(CONVERSATION + name, encoded, new_state)
+        self._stage(CONVERSATION + name, json.dumps(list(key)), new_state)
 
     # -- not persisted: chat data, bot data, callback data -----------------------------
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
@@ -113,4 +156,5 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         """Callback data is small typed strings, not arbitrary objects."""
 
     async def flush(self) -> None:
-        """Everything is written through already."""
+        """At shutdown: whatever is still pending is written."""
+        await self.commit()

@@ -152,6 +152,8 @@ class RecordRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_on: Mapped[date | None] = mapped_column(Date)  # announced open (no longer exempt)
+    #: The /baru conversation that created the draft (its idempotency key), if any.
+    origin_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class RecordFileRow(Base):

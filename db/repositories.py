@@ -219,6 +219,12 @@ class Repository:
             select(RecordRow).where(RecordRow.register_number == number)
         )
 
+    async def record_by_origin(self, origin_key: str) -> RecordRow | None:
+        """The record a /baru conversation created (unique index on the key)."""
+        return await self.session.scalar(
+            select(RecordRow).where(RecordRow.origin_key == origin_key)
+        )
+
     async def compare_and_set(self, record_id: int, version: int, **values: object) -> bool:
         """Update a record only if nobody changed it since ``version`` was read.
 

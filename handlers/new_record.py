@@ -14,6 +14,7 @@ arrives, so nothing sent is lost, whatever happens to the conversation afterward
 from __future__ import annotations
 
 import logging
+import secrets
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -408,12 +409,30 @@ async def _create_draft(update: Update, context: PpidContext) -> int:
     """All fields are known: the draft is created, then the softcopies are asked for."""
     data = _data(context)
     try:
-        record = await context.service.create_draft(context.actor, _from_json(data["fields"]))
+        record = await context.service.create_draft(
+            context.actor, _from_json(data["fields"]), origin_key=data.get("origin")
+        )
     except SopError as exc:
         return await _nudge(update, context, Stage.CLASSIFIED_AT, exc.message)
     data["record_id"] = record.id
     data.pop("fields", None)
     return await _ask(update, context, Stage.FILES, note=t.draft_created(record))
+
+
+async def _reconciled(context: PpidContext) -> RecordView | None:
+    """The draft this conversation already created although its state does not know it
+    (the bot stopped between the commit and saving the conversation); the conversation
+    then goes on from the database's state: at the softcopies."""
+    data = _data(context)
+    origin = data.get("origin")
+    if origin is None or data.get("record_id") is not None:
+        return None
+    record = await context.service.draft_of_origin(context.actor, origin)
+    if record is not None:
+        data["record_id"] = record.id
+        data.pop("fields", None)
+        data["stage"] = int(Stage.FILES)
+    return record
 
 
 async def _save_correction(update: Update, context: PpidContext, stage: Stage, key: str) -> int:
@@ -443,7 +462,10 @@ async def _close(update: Update, text: str) -> None:
     """Replace an answered question by its answer (its buttons go away)."""
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(text)
+    try:
+        await query.edit_message_text(text)
+    except BadRequest as exc:  # too old, deleted, or shown already (a repeated press)
+        log.info("could not close the answered question: %s", exc)
 
 
 def _choice(update: Update) -> NewRecordChoice:
@@ -465,6 +487,8 @@ async def start_new(update: Update, context: PpidContext) -> int:
     context.user_data[KEY] = {
         "fields": {"division_id": actor.division_id, "pasal17": [], "other_legal_basis": None},
         "photos": [],
+        # This conversation's idempotency key, stored with the draft it creates.
+        "origin": secrets.token_hex(16),
     }
     return await _ask(update, context, Stage.TITLE)
 
@@ -936,6 +960,7 @@ async def keep_value(update: Update, context: PpidContext) -> int | None:
 async def cancel(update: Update, context: PpidContext) -> int:
     """/batal: the conversation stops; a draft already made stays, nothing is lost."""
     assert update.message is not None
+    await _reconciled(context)
     record_id = _data(context).get("record_id")
     _finish(context)
     if record_id is None:
@@ -967,15 +992,22 @@ async def busy_button(update: Update, context: PpidContext) -> None:
     await update.callback_query.answer(t.BUSY_ALERT, show_alert=True)
 
 
-async def command_here(update: Update, context: PpidContext) -> None:
+async def command_here(update: Update, context: PpidContext) -> int | None:
     """Another command in the middle of the questions: not now; the question stays."""
+    reconciled = await _reconciled(context) is not None
     await _nudge(update, context, _stage(context), t.UNKNOWN_COMMAND)
+    return Stage.FILES if reconciled else None
 
 
-async def wrong_input(update: Update, context: PpidContext) -> None:
+async def wrong_input(update: Update, context: PpidContext) -> int | None:
     """Something other than the answer the question asks for: a hint; the question stays."""
     message = update.message
     assert message is not None
+    draft = await _reconciled(context)
+    if draft is not None and (message.document is not None or message.photo):
+        return await got_file(update, context)  # the softcopy the draft now waits for
+    if draft is not None:
+        return await _ask(update, context, Stage.FILES, note=t.draft_created(draft))
     stage = _stage(context)
     if stage is Stage.FILES:
         hint = t.WANT_FILE if message.text else t.UNSUPPORTED_MEDIA
@@ -988,6 +1020,7 @@ async def wrong_input(update: Update, context: PpidContext) -> None:
     else:
         hint = t.HINT_BUTTONS
     await _nudge(update, context, stage, hint)
+    return None
 
 
 #: Questions answered by typing, where a button offers a default.

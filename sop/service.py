@@ -636,9 +636,42 @@ class PpidService:
         return tuple(actors)
 
     # -- step 1: Petugas PPID ----------------------------------------------------------
-    async def create_draft(self, actor: Actor, fields: RecordFields) -> RecordView:
-        """Start a record in the actor's division; step 1's clock starts now."""
+    async def create_draft(
+        self, actor: Actor, fields: RecordFields, *, origin_key: str | None = None
+    ) -> RecordView:
+        """Start a record in the actor's division; step 1's clock starts now.
+
+        ``origin_key`` identifies the conversation that asks (one /baru): asked again with
+        the same key (an answer repeated after a crash, an update delivered twice), the
+        draft it created is returned and nothing new is made."""
+        if origin_key is not None:
+            made = await self.draft_of_origin(actor, origin_key)
+            if made is not None:
+                return made
         fields = validate_fields(fields, self.today())
+        try:
+            draft = await self._create_draft(actor, fields, origin_key)
+        except IntegrityError:
+            # The same conversation won a race for its key: what it made is the answer.
+            made = await self.draft_of_origin(actor, origin_key) if origin_key else None
+            if made is None:
+                raise
+            return made
+        await self.emit(draft)
+        return draft
+
+    async def draft_of_origin(self, actor: Actor, origin_key: str) -> RecordView | None:
+        """The record the conversation ``origin_key`` of ``actor`` created, if any."""
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await repo.record_by_origin(origin_key)
+            if row is None or row.created_by != actor.user_id:
+                return None
+            return await self.view(repo, row)
+
+    async def _create_draft(
+        self, actor: Actor, fields: RecordFields, origin_key: str | None
+    ) -> RecordView:
         async with self.transaction() as repo:
             actor = await self.fresh_actor(repo, actor)
             if not actor.has(Role.PETUGAS_PPID):
@@ -655,6 +688,7 @@ class PpidService:
                     created_by=actor.user_id,
                     created_at=now,
                     updated_at=now,
+                    origin_key=origin_key,
                 )
             )
             await repo.open_run(row.id, Step.PRODUCE, now, self._due(now))
@@ -665,9 +699,7 @@ class PpidService:
                 record_id=row.id,
                 details={"title": fields.title, "division": fields.division_id},
             )
-            draft = await self.view(repo, row)
-        await self.emit(draft)
-        return draft
+            return await self.view(repo, row)
 
     def _check_editor(self, actor: Actor, row: RecordRow) -> None:
         """Who may change a record's content: its division's Petugas PPID during step 1,
