@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -92,5 +93,8 @@ async def on_started(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     changed; pushing them to everyone here would fail for people who never opened the
     chat ("chat not found").
     """
-    await publish_default(application.bot)
+    try:
+        await publish_default(application.bot)
+    except TelegramError as exc:  # the menu is a convenience: the bot runs without it
+        log.warning("could not publish the command menu: %s", exc)
     log.info("ppidbot started as @%s", application.bot.username)

@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
@@ -22,19 +24,91 @@ if TYPE_CHECKING:
 log = logging.getLogger("ppidbot")
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def _setup_logging(settings: Settings, command: str) -> None:
+    """The bot logs at ``LOG_LEVEL``; the other commands print their results and log
+    only warnings (or everything, with ``LOG_LEVEL=DEBUG``)."""
+    from bot.logs import setup_logging
+
+    level = logging.getLevelName(settings.log_level)
+    if command != "run" and level > logging.DEBUG:
+        level = max(level, logging.WARNING)
+    token = settings.telegram_bot_token
+    setup_logging(level, settings.tz, secrets=[token.get_secret_value()] if token else [])
 
 
 def _run_bot(settings: Settings) -> int:
     """Start polling until interrupted (Ctrl+C or SIGTERM)."""
+    from telegram.error import InvalidToken
+
     settings.require_token()
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except InvalidToken:
+        print(
+            "ppidbot: Telegram refused TELEGRAM_BOT_TOKEN (revoked or mistyped): "
+            "copy the current token from @BotFather into .env",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between attempts to reach Telegram at start: ``first``, doubling, at most
+    ``maximum`` seconds."""
+
+    first: float = 1.0
+    maximum: float = 60.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield delay
+            delay = min(delay * 2, self.maximum)
+
+
+async def _reach_telegram(application: Any, stop: asyncio.Event, backoff: Backoff) -> bool:
+    """Ask Telegram who the bot is until it answers (True) or ``stop`` is set (False).
+
+    Telegram unreachable (no network, DNS, a timeout, an outage) is retried with back-off,
+    one WARNING line per attempt; a refused token is not (``InvalidToken`` goes up)."""
+    from telegram.error import BadRequest, NetworkError, RetryAfter
+
+    from bot.logs import describe
+
+    failures = 0
+    delays = backoff.delays()
+    while not stop.is_set():
+        try:
+            await application.bot.initialize()
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            delay = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest):
+                raise
+            delay = next(delays)
+            failures += 1
+            log.warning("Telegram is unreachable (%s); trying again in %gs", describe(exc), delay)
+        else:
+            if failures:
+                log.info("Telegram answered after %d failed attempt(s)", failures)
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+    await application.bot.shutdown()
+    return False
+
+
+def _polling_failed(exc: Exception) -> None:
+    """PTB's polling loop hit an error (it retries by itself): one line about it."""
+    from bot.logs import describe, network_error
+
+    if network_error(exc):
+        log.warning("polling Telegram failed (%s); retrying", describe(exc))
+    else:
+        log.error("polling Telegram failed; retrying", exc_info=exc)
 
 
 async def serve(
@@ -44,8 +118,10 @@ async def serve(
     clock: Clock | None = None,
     handle_signals: bool = True,
     poll_timeout: int = 10,
+    backoff: Backoff | None = None,
 ) -> None:
-    """Run the bot in this event loop until ``stop`` is set or a signal arrives."""
+    """Run the bot in this event loop until ``stop`` is set or a signal arrives; while
+    Telegram cannot be reached at start, keep trying (see ``Backoff``)."""
     import signal
 
     from bot.app import build_application, on_started
@@ -58,6 +134,8 @@ async def serve(
     runtime = await Runtime.open(settings, clock=clock)
     try:
         application = build_application(runtime)
+        if not await _reach_telegram(application, stop, backoff or Backoff()):
+            return
         async with application:
             await application.start()
             await on_started(application)
@@ -66,6 +144,8 @@ async def serve(
                 allowed_updates=["message", "callback_query"],
                 poll_interval=0.0,
                 timeout=poll_timeout,
+                bootstrap_retries=-1,  # Telegram gone again right after getMe: keep trying
+                error_callback=_polling_failed,
             )
             log.info("ppidbot is running; press Ctrl+C to stop")
             await stop.wait()
@@ -502,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings.log_level)
+        _setup_logging(settings, args.command)
         return dispatch(args, settings)
     except ConfigError as exc:
         print(f"ppidbot: {exc}", file=sys.stderr)

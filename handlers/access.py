@@ -59,13 +59,15 @@ async def _check(update: Update, context: PpidContext) -> None:
         user.id,
         "callback" if update.callback_query else "message",
     )
-    await _refuse(update, texts.NOT_REGISTERED)
+    await _refuse(update, texts.not_registered(user.id), alert=texts.not_registered_alert(user.id))
     raise ApplicationHandlerStop
 
 
-async def _refuse(update: Update, text: str, *, only_commands: bool = False) -> None:
+async def _refuse(
+    update: Update, text: str, *, alert: str | None = None, only_commands: bool = False
+) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+        await update.callback_query.answer((alert or text)[:200], show_alert=True)
         return
     message = update.effective_message
     if message is None:

@@ -38,7 +38,7 @@ async def start(update: Update, context: PpidContext) -> None:
         return
     known = context.maybe_actor
     if known is None:
-        await message.reply_text(texts.NOT_REGISTERED)
+        await message.reply_text(texts.not_registered(user.id))
         return
     known = await service.touch_user(user.id, user.full_name, user.username) or known
     await message.reply_text(

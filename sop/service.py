@@ -35,6 +35,7 @@ from sop.errors import (
     SopError,
     StaleAction,
 )
+from sop.events import Event, log_committed
 from sop.four_eyes import FourEyes, receive_problem
 from sop.model import (
     DUE_STEP,
@@ -72,6 +73,7 @@ from storage import (
 log = logging.getLogger(__name__)
 
 INVITATION_TTL = timedelta(hours=24)
+_EVENTS = "ppidbot.audit_events"  # session.info key: the transaction's audit entries
 PROVISIONAL_PREFIX = "BRK-"
 REGISTER_PREFIX = "DIK"
 
@@ -136,9 +138,12 @@ class PpidService:
     # expiry) so there is one transaction style, one audit chain and one set of listeners.
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
-        """One database transaction; the repository never commits on its own."""
-        async with self._sessions() as session, session.begin():
-            yield Repository(session)
+        """One database transaction; the repository never commits on its own. Once it
+        has committed, its audit entries are echoed to the log (``sop.events``)."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield Repository(session)
+            log_committed(session.info.pop(_EVENTS, []))
 
     def now(self) -> datetime:
         now = self.clock.now()
@@ -180,6 +185,9 @@ class PpidService:
             hash=digest,
         )
         await repo.append_audit(row, head)
+        repo.session.info.setdefault(_EVENTS, []).append(
+            Event(action, actor_id, actor_name, record_id, details or {})
+        )
 
     async def actor_of(self, repo: Repository, user: UserRow) -> Actor:
         return _actor(user, await repo.roles_of(user.id))
@@ -238,7 +246,12 @@ class PpidService:
                         repo,
                         "role.granted",
                         actor_id=None,
-                        details={"user": user.id, "role": Role.ADMIN, "by": "configuration"},
+                        details={
+                            "user": user.id,
+                            "name": user.full_name,
+                            "role": Role.ADMIN,
+                            "by": "configuration",
+                        },
                     )
 
     async def add_person(
@@ -284,7 +297,12 @@ class PpidService:
                 repo,
                 "role.granted",
                 actor_id=by.user_id if by else None,
-                details={"user": user.id, "role": role, "division": division_id},
+                details={
+                    "user": user.id,
+                    "name": user.full_name,
+                    "role": role,
+                    "division": division_id,
+                },
             )
             return await self.actor_of(repo, user)
 
@@ -310,11 +328,12 @@ class PpidService:
                     raise InvalidInput("Admin terakhir tidak dapat dicabut.")
             if not await repo.revoke_role(user_id, role):
                 raise NotFound("Pengguna tidak memiliki peran tersebut.")
+            user = await repo.user(user_id)
             await self.audit(
                 repo,
                 "role.revoked",
                 actor_id=by.user_id if by else None,
-                details={"user": user_id, "role": role},
+                details={"user": user_id, "name": user.full_name if user else None, "role": role},
             )
 
     async def create_invitation(

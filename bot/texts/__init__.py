@@ -96,10 +96,25 @@ def pasal_line(letter: str) -> str:
     return f"{letter}. {PASAL17[letter]}"
 
 
-NOT_REGISTERED = (
-    "Maaf, Anda belum terdaftar sebagai petugas PPID KPU Provinsi Sumatera Barat.\n"
-    "Silakan hubungi admin PPID untuk mendapatkan tautan undangan."
-)
+def not_registered(telegram_id: int) -> str:
+    """The refusal to someone without a role: their Telegram id, and whom to ask."""
+    return (
+        "Maaf, Anda belum terdaftar sebagai petugas PPID KPU Provinsi Sumatera Barat.\n"
+        f"Telegram id Anda: <code>{telegram_id}</code>\n\n"
+        "Mintalah tautan undangan kepada admin PPID. Bila Anda akan menjadi admin "
+        "pertama, berikan id ini kepada pengelola server bot (operator): ia menambahkannya "
+        "ke ADMIN_TELEGRAM_IDS atau dengan <code>ppidbot user add</code>."
+    )
+
+
+def not_registered_alert(telegram_id: int) -> str:
+    """The same refusal as a button alert: plain text, at most 200 characters."""
+    return (
+        "Maaf, Anda belum terdaftar sebagai petugas PPID. "
+        f"Telegram id Anda: {telegram_id}. Mintalah tautan undangan kepada admin PPID."
+    )
+
+
 PRIVATE_ONLY = (
     "Dokumen informasi yang dikecualikan hanya ditangani lewat chat pribadi dengan bot ini."
 )

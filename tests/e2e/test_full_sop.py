@@ -430,10 +430,11 @@ async def test_tugas_shows_each_person_exactly_what_waits_on_them(
     await stranger.send_command("tugas")
     await stranger.send_text("halo")
     await stranger.wait_for(count=2)
-    assert [(m.text, m.buttons()) for m in stranger.inbox] == [(texts.NOT_REGISTERED, [])] * 2
+    refused = [(texts.not_registered(4242), [])] * 2
+    assert [(m.source_text, m.buttons()) for m in stranger.inbox] == refused
     refusal = stranger.inbox[0]
     answer = await stranger.wait_for_answer(await stranger.press_raw(refusal.message_id, "rec:1"))
-    assert answer["text"] == texts.NOT_REGISTERED[:200] and answer["show_alert"] is True
+    assert answer["text"] == texts.not_registered_alert(4242) and answer["show_alert"] is True
     assert len(stranger.inbox) == 2
 
     runtime = await harness.runtime()

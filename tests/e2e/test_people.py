@@ -281,3 +281,27 @@ async def test_revoking_the_last_petugas_dokumentasi_with_open_steps_warns_first
     await admin.press(listing, text="Cabut Petugas PPID – Rina Petugas")
     confirm = await admin.wait_for("Cabut peran Petugas PPID")
     assert "Perhatian" not in confirm.text
+
+
+async def test_a_stranger_learns_their_telegram_id_and_whom_to_ask(harness: BotHarness) -> None:
+    newcomer = harness.emulator.user(5151, "Calon Admin")
+    await newcomer.send_command("start")
+    refusal = await newcomer.wait_for("belum terdaftar")
+    assert "Telegram id Anda: 5151" in refusal.text
+    assert "Mintalah tautan undangan kepada admin PPID" in refusal.text
+    assert "ADMIN_TELEGRAM_IDS" in refusal.text and "ppidbot user add" in refusal.text
+    assert "<code>5151</code>" in (refusal.source_text or "")
+    newcomer.mark()
+    await newcomer.send_command("tugas")
+    assert "Telegram id Anda: 5151" in (await newcomer.wait_for()).text
+    pressed = await newcomer.press_raw(refusal.message_id, "rec:1")
+    alert = await newcomer.wait_for_answer(pressed)
+    assert alert["show_alert"] is True
+    assert "Telegram id Anda: 5151" in alert["text"] and len(alert["text"]) <= 200
+
+    # The operator adds them with that id; now the bot knows them.
+    service = (await harness.runtime()).service
+    await service.add_person(5151, "Rudi Admin", Role.ADMIN)
+    newcomer.mark()
+    await newcomer.send_command("start")
+    assert "Selamat datang, Rudi Admin." in (await newcomer.wait_for()).text
