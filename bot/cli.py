@@ -24,16 +24,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("ppidbot")
 
 
-def _setup_logging(settings: Settings, command: str) -> None:
+def _logging(settings: Settings, command: str) -> contextlib.AbstractContextManager[object]:
     """The bot logs at ``LOG_LEVEL``; the other commands print their results and log
     only warnings (or everything, with ``LOG_LEVEL=DEBUG``)."""
-    from bot.logs import setup_logging
+    from bot.logs import logging_to_stderr
 
     level = logging.getLevelName(settings.log_level)
     if command != "run" and level > logging.DEBUG:
         level = max(level, logging.WARNING)
     token = settings.telegram_bot_token
-    setup_logging(level, settings.tz, secrets=[token.get_secret_value()] if token else [])
+    return logging_to_stderr(
+        level, settings.tz, secrets=[token.get_secret_value()] if token else []
+    )
 
 
 def _run_bot(settings: Settings) -> int:
@@ -582,8 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings, args.command)
-        return dispatch(args, settings)
+        with _logging(settings, args.command):
+            return dispatch(args, settings)
     except ConfigError as exc:
         print(f"ppidbot: {exc}", file=sys.stderr)
         return 2

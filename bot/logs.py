@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -144,12 +145,32 @@ def setup_logging(
     return handler
 
 
+@contextlib.contextmanager
+def logging_to_stderr(
+    level: str | int, tz: ZoneInfo, *, secrets: Iterable[str] = ()
+) -> Iterator[logging.Handler]:
+    """``setup_logging`` for the length of a command; afterwards the root logger is as
+    it was (``ppidbot``'s ``main`` runs more than once in one test process)."""
+    root = logging.getLogger()
+    level_before = root.level
+    quiet_before = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    handler = setup_logging(level, tz, secrets=secrets)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level_before)
+        for name, quiet in quiet_before.items():
+            logging.getLogger(name).setLevel(quiet)
+
+
 __all__ = [
     "REDACTED",
     "QuietNetworkErrors",
     "RedactSecrets",
     "ZonedFormatter",
     "describe",
+    "logging_to_stderr",
     "network_error",
     "setup_logging",
 ]
