@@ -142,6 +142,49 @@ async def _echo() -> None:
         await application.stop()
 
 
+async def _burst() -> None:
+    """The reminder floor: a bare JobQueue that sends planned messages at planned moments
+    (BENCH_BURST: a JSON list of [seconds after the start, chat id, text])."""
+    from pathlib import Path
+
+    from telegram.ext import ApplicationBuilder, ContextTypes
+
+    plan = json.loads(await asyncio.to_thread(Path(os.environ["BENCH_BURST"]).read_text))
+    application = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_BASE_URL"])
+        .base_file_url(os.environ["TELEGRAM_BASE_FILE_URL"])
+        .build()
+    )
+
+    async def send(context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.job is not None
+        chat_id, text = context.job.data  # type: ignore[misc]
+        await context.bot.send_message(chat_id, text)
+
+    assert application.job_queue is not None
+    elapsed = time.monotonic() - STARTED
+    for at, chat_id, text in plan:
+        application.job_queue.run_once(
+            send,
+            when=max(at - elapsed, 0.0),
+            data=(chat_id, text),
+            job_kwargs={"misfire_grace_time": None},
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=10)
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()
+
+
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "ppid"
     stat("start", kind=kind, started=STARTED, pid=os.getpid())
@@ -161,7 +204,8 @@ def main() -> None:
         signal.signal(signal.SIGUSR1, dump)
         profiler.start()
     try:
-        asyncio.run(_ppidbot() if kind == "ppid" else _echo())
+        bots = {"ppid": _ppidbot, "echo": _echo, "burst": _burst}
+        asyncio.run(bots[kind]())
     finally:
         if profiler is not None and profiler.is_running:
             dump()

@@ -748,10 +748,11 @@ class Archive:
     database: Path
     storage: Path
     summary: SeedSummary
+    database_url: str | None = None  # another database than the SQLite file (PostgreSQL)
 
     @property
     def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.database}"
+        return self.database_url or f"sqlite+aiosqlite:///{self.database}"
 
 
 def _summary_of(path: Path) -> SeedSummary | None:
@@ -805,6 +806,7 @@ def working_copy(archive: Archive, directory: Path) -> Archive:
     is copied, the storage tree hard-linked (stored files are never modified in place,
     only written anew and renamed, so the cached files stay as they are)."""
     directory.mkdir(parents=True, exist_ok=True)
+    _checkpoint(archive.database)  # a `ppidbot check` on the cache may have left a WAL
     database = directory / "ppidbot.sqlite3"
     shutil.copyfile(archive.database, database)
     storage = directory / "storage"
