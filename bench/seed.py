@@ -74,7 +74,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 STEP_DEADLINE = timedelta(hours=1)
 OFFSETS = (timedelta(minutes=30), timedelta(minutes=10))
 #: Bump when the seeded content changes, so cached archives are rebuilt.
-SEED_VERSION = 3
+SEED_VERSION = 4
 
 ADMIN = 900
 PETUGAS_BASE = 10_000  # the Petugas PPID of division d has Telegram id 10_000 + d
@@ -191,6 +191,7 @@ class _Builder:
         self._run_id = 0
         self._claim_id = 0
         self.user_ids: dict[int, int] = {}  # telegram id -> users.id
+        self.names: dict[int, str] = {}  # users.id -> full name
         self.slugs: dict[int, str] = {}
         self.stored: list[tuple[datetime, int]] = []  # (step 3 done, record id)
         self.samples: dict[str, list[int]] = {s.value: [] for s in State}
@@ -241,11 +242,14 @@ class _Builder:
         ]
         for user_id, (telegram_id, name, role, division) in enumerate(people, 1):
             self.user_ids[telegram_id] = user_id
+            self.names[user_id] = name
             self.rows["users"].append(
                 {
                     "id": user_id,
                     "telegram_id": telegram_id,
                     "full_name": name,
+                    "name_official": True,  # given on the command line
+                    "telegram_name": None,
                     "username": None,
                     "division_id": division,
                     "active": True,
@@ -484,6 +488,7 @@ class _Builder:
                 "due_at": due,
                 "completed_at": completed,
                 "completed_by": by,
+                "completed_by_name": self.names[by] if by is not None else None,
                 "outcome": "done" if completed else None,
                 "overdue_at": None,
             }
@@ -593,14 +598,16 @@ class _Builder:
             if event.action == "step3.done" and event.record_id is not None:
                 details = {**details, "register_number": numbers[event.record_id]}
             text = canonical_details(details)
+            name = self.names.get(event.actor) if event.actor is not None else None
             digest = entry_hash(
-                previous, seq, event.at, event.actor, event.action, event.record_id, text
+                previous, seq, event.at, event.actor, event.action, event.record_id, text, name
             )
             rows.append(
                 {
                     "seq": seq,
                     "at": event.at,
                     "actor_user_id": event.actor,
+                    "actor_name": name,
                     "action": event.action,
                     "record_id": event.record_id,
                     "details": text,
