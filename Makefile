@@ -38,9 +38,12 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# A quick run of every benchmark (BENCHMARKS.md has the full runs and what they measure).
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/storage_stream.py
-	$(BIN)/python bench/workflow.py
+	$(BIN)/python bench/storage_stream.py --size-mb 50
+	$(BIN)/python -m bench.workflow --quick
+	$(BIN)/python -m bench.interaction --quick
+	$(BIN)/python -m bench.scale --quick
 
 # The Bot API emulator with a console to type as Telegram users (README: Development).
 emulator: $(DEV_STAMP)

@@ -573,12 +573,15 @@ async def burst(args: argparse.Namespace) -> None:
         first_id + i: ANCHOR + timedelta(seconds=spec.burst_after_s + 60 * i / spec.burst)
         for i in range(spec.burst)
     }
+    limits = "with Telegram's flood limits" if args.flood else "no flood limits"
     print(f"\n== 1,000 reminders due within one minute, 100 chats, {background:,} settled open "
-          f"records besides ==")  # fmt: skip
+          f"records besides, {limits} ==")  # fmt: skip
 
     # The floor: a bare JobQueue sending the same messages at the same moments.
     emulator = BotApiEmulator()
     await emulator.start()
+    if args.flood:
+        emulator.flood_limits()  # Telegram's: 1/s per chat (burst 3), 30/s overall
     _people(emulator, spec.divisions)
     workdir = Path(tempfile.mkdtemp(prefix="ppidbot-bench-burst-floor-"))
     plan_file = workdir / "burst.json"
@@ -598,6 +601,8 @@ async def burst(args: argparse.Namespace) -> None:
     copy = working_copy(archive, Path(tempfile.mkdtemp(prefix="ppidbot-bench-burst-")) / "data")
     emulator = BotApiEmulator()
     await emulator.start()
+    if args.flood:
+        emulator.flood_limits()
     _people(emulator, spec.divisions)
     workdir = copy.database.parent.parent
     profile = Path(args.profile) / f"burst-{background}.txt" if args.profile else None
@@ -657,6 +662,7 @@ async def _lateness(
         "max": lateness[-1] if lateness else float("nan"),
         "rate": rate,
         "failed": len(emulator.failed_calls()),
+        "refused": len(emulator.flood_refused),
     }
 
 
@@ -664,7 +670,8 @@ def _print_lateness(label: str, late: dict[str, Any], total: int) -> None:
     print(
         f"  {label} delivered {late['delivered']:>4} of {total}; lateness p50 "
         f"{late['p50']:6.2f} s, p99 {late['p99']:6.2f} s, max {late['max']:6.2f} s; "
-        f"{late['rate']:.0f} messages/s; {late['failed']} failed API calls"
+        f"{late['rate']:.0f} messages/s; {late['failed']} failed API calls "
+        f"({late['refused']} refused by the flood limits)"
     )
 
 
@@ -708,6 +715,12 @@ def main() -> None:
     parser.add_argument("--burst-background", type=int, default=None)
     parser.add_argument("--burst-after", type=int, default=300, help="seconds after the start")
     parser.add_argument("--burst-wait", type=float, default=180)
+    parser.add_argument(
+        "--no-flood",
+        dest="flood",
+        action="store_false",
+        help="burst without the emulator's Telegram flood limits (429 + retry_after)",
+    )
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--tasks-max", type=int, default=10_000)
     parser.add_argument("--report-timeout", type=float, default=1800)
