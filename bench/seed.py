@@ -294,9 +294,11 @@ class _Builder:
             period = ExemptionPeriod(
                 PeriodKind.CONDITION, condition="Sampai putusan sengketa berkekuatan hukum tetap"
             )
-        chosen = {LETTERS[record_id % 10], LETTERS[(record_id // 10) % 10]}
         if period.kind is PeriodKind.PERMANENT:
-            chosen.add("h")  # letters a-f are never exempted for good (Pasal 20)
+            # Pasal 20: an exemption under any of the letters a-f is never permanent.
+            chosen = {LETTERS[6 + record_id % 4], LETTERS[6 + (record_id // 4) % 4]}
+        else:
+            chosen = {LETTERS[record_id % 10], LETTERS[(record_id // 10) % 10]}
         letters = tuple(sorted(chosen))
         return RecordFields(
             title=f"{topic} {place} nomor {record_id}",
@@ -826,6 +828,30 @@ def working_copy(archive: Archive, directory: Path) -> Archive:
     return Archive(database, storage, archive.summary)
 
 
+async def check_at_anchor(archive: Archive) -> str:
+    """``ppidbot check`` as the bot sees the archive (its clock at ANCHOR): re-hashes every
+    file, verifies the audit chain, lists overdue steps."""
+    from db.session import create_sessionmaker
+    from sop.clock import ManualClock
+    from sop.integrity import IntegrityChecker
+    from storage import DocumentStorage
+
+    engine = create_engine(archive.url)
+    try:
+        checker = IntegrityChecker(
+            create_sessionmaker(engine),
+            DocumentStorage(archive.storage, max_size=1 << 30),
+            ManualClock(ANCHOR),
+        )
+        report = await checker.check()
+    finally:
+        await engine.dispose()
+    lines = report.render_text(WIB).splitlines()
+    return "\n".join(
+        lines[:8] + ([f"  ... ({len(lines) - 8} more lines)"] if len(lines) > 8 else [])
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--open", type=int, default=1000, dest="open_records")
@@ -838,6 +864,11 @@ def main() -> None:
     )
     parser.add_argument("--storage", type=Path, help="storage root for --url")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run ppidbot's integrity check on the archive with the clock at the seeded now",
+    )
     args = parser.parse_args()
     spec = SeedSpec(
         args.open_records,
@@ -853,6 +884,8 @@ def main() -> None:
         print(json.dumps(asdict(summary), indent=1))
         return
     archive = asyncio.run(cached_archive(spec, args.cache_dir))
+    if args.check:
+        print(asyncio.run(check_at_anchor(archive)))
     print(f"database {archive.database}")
     print(f"storage  {archive.storage}")
     print(f"rows     {archive.summary.rows}")
