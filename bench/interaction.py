@@ -219,6 +219,7 @@ async def measure_size(
             from tests.e2e.flows import fill_in
 
             payload = os.urandom(UPLOAD_BYTES)
+            rss_before = read_rss(bot.pid)[0]
             for index in range(1 if quick else 3):
                 uploader = office.uploader
                 await fill_in(uploader, f"Unggahan besar nomor {index + 1}")
@@ -244,6 +245,12 @@ async def measure_size(
             echo_ratio = ratio(median(during), press_floor)
             print(f"                ratio   {idle_ratio} of the idle press, {echo_ratio} of echo's")
             print(f"  the upload itself (document sent -> 'Tersimpan') {summary(uploads)}")
+            floors = [await _ingest_floor(emulator, payload, workdir) for _ in range(3)]
+            print(f"      floor: getFile + download + sha256 + write + fsync here {summary(floors)}"
+                  f" -> {ratio(median(uploads), median(floors))}")  # fmt: skip
+            print(f"      bot RSS before the uploads {rss_before:.0f} MB, after "
+                  f"{read_rss(bot.pid)[0]:.0f} MB, peak {read_rss(bot.pid)[1]:.0f} MB")  # fmt: skip
+            results[label + " ingest floor"] = floors
         await service_close(service)
         bot.dump_profile()
         await asyncio.sleep(1.0 if profile else 0)
@@ -260,6 +267,37 @@ async def measure_size(
     finally:
         await bot.stop()
         await emulator.stop()
+
+
+async def _ingest_floor(emulator: BotApiEmulator, payload: bytes, workdir: Path) -> float:
+    """The least an ingest costs: ask for the file, stream it over HTTP, hash it, write
+    it and fsync (in this process, which also serves it)."""
+    import hashlib
+
+    import aiohttp
+
+    stored = emulator.add_file(payload, "floor.pdf", "application/pdf")
+    token = emulator.token
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            f"{emulator.base_url}{token}/getFile", params={"file_id": stored.file_id}
+        ) as response:
+            path = (await response.json())["result"]["file_path"]
+        digest = hashlib.sha256()
+        target = workdir / "ingest-floor.part"
+        handle = await asyncio.to_thread(target.open, "wb")
+        try:
+            async with session.get(f"{emulator.base_file_url}{token}/{path}") as response:
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    digest.update(chunk)
+                    await asyncio.to_thread(handle.write, chunk)
+            await asyncio.to_thread(handle.flush)
+            await asyncio.to_thread(os.fsync, handle.fileno())
+        finally:
+            await asyncio.to_thread(handle.close)
+    digest.hexdigest()
+    return time.monotonic() - started
 
 
 def _pejabat(service: Any) -> Any:
