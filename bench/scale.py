@@ -336,13 +336,12 @@ async def queries(args: argparse.Namespace, archive: Archive, backend: str) -> l
             "reminder job: what is due now (pending)",
             lambda: answers.reminders.pending(),
             lambda: answers.bare(
-                "SELECT * FROM step_runs WHERE completed_at IS NULL AND due_at <= "
-                f"'{(ANCHOR + timedelta(minutes=31)).strftime('%Y-%m-%d %H:%M:%S')}'"
-                if backend == "sqlite"
-                else "SELECT * FROM step_runs WHERE completed_at IS NULL AND due_at <= "
-                f"'{(ANCHOR + timedelta(minutes=31)).isoformat()}'"
+                "SELECT * FROM step_runs WHERE completed_at IS NULL AND ("
+                "(due_at > :now AND due_at <= :soon) OR (overdue_at IS NULL AND due_at <= :now))",
+                now=_db_time(ANCHOR + timedelta(minutes=1), backend),
+                soon=_db_time(ANCHOR + timedelta(minutes=31), backend),
             ),
-            "the open runs due within the next 30 min",
+            "the open runs that may have a notice due (index range on due_at)",
         ),
     ]
     if size <= args.tasks_max:
@@ -392,6 +391,11 @@ async def queries(args: argparse.Namespace, archive: Archive, backend: str) -> l
         await _fts_floor(archive)
     await answers.close()
     return plans_out
+
+
+def _db_time(moment: Any, backend: str) -> Any:
+    """A UTC time as the column stores it (SQLite: naive text, PostgreSQL: timestamptz)."""
+    return moment.replace(tzinfo=None) if backend == "sqlite" else moment
 
 
 async def _both(*calls: Awaitable[Any]) -> None:
