@@ -362,7 +362,13 @@ async def queries(args: argparse.Namespace, archive: Archive, backend: str) -> l
         print(f"  (/tugas skipped above {args.tasks_max:,} records: see bench/interaction.py)")
     for name, call, floor, floor_label in cases:
         repeat_here = 1 if size >= 50_000 and "tugas" in name else repeat
-        await call()  # warm the caches once
+        try:
+            await call()  # warm the caches once
+        except Exception as exc:  # a fault of the product at this size: say so, go on
+            message = " ".join(str(exc).split())[:300]
+            print(f"  {name}\n      FAILED: {type(exc).__name__}: {message}")
+            plans_out.append(f"### {name} ({backend}, {size:,} open records)\nFAILED: {message}\n")
+            continue
         times = await _timed(call, repeat_here)
         floors = await _timed(floor, max(repeat, 3))
         with capture(answers.engine) as captured:
