@@ -198,8 +198,10 @@ def main() -> None:
         def dump(*_: object) -> None:
             if profiler.is_running:
                 profiler.stop()
-                with open(profile_path, "w") as handle:
+                partial = profile_path + ".part"
+                with open(partial, "w") as handle:
                     handle.write(profiler.output_text(unicode=False, show_all=False))
+                os.replace(partial, profile_path)  # whole, or not there yet
 
         signal.signal(signal.SIGUSR1, dump)
         profiler.start()

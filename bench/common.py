@@ -213,9 +213,16 @@ class BotProcess:
             await asyncio.sleep(0.05)
         return None
 
-    def dump_profile(self) -> None:
-        if self.profile is not None and self.alive():
-            os.kill(self.pid, signal.SIGUSR1)
+    async def dump_profile(self, timeout: float = 300) -> None:  # noqa: ASYNC109
+        """Ask the bot for its profile so far and wait until it is written (rendering a
+        long profile takes a while, even in a blocked event loop)."""
+        if self.profile is None or not self.alive():
+            return
+        self.profile.unlink(missing_ok=True)
+        os.kill(self.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not self.profile.exists() and self.alive() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.5)
 
     async def stop(self, timeout: float = 20) -> None:  # noqa: ASYNC109
         if self.process is None:

@@ -254,8 +254,7 @@ async def measure_size(
                   f"{read_rss(bot.pid)[0]:.0f} MB, peak {read_rss(bot.pid)[1]:.0f} MB")  # fmt: skip
             results[label + " ingest floor"] = floors
         await service_close(service)
-        bot.dump_profile()
-        await asyncio.sleep(1.0 if profile else 0)
+        await bot.dump_profile()
         rss, peak = read_rss(bot.pid)
         print(f"  bot RSS now {rss:.0f} MB, peak {peak:.0f} MB")
         if LOCKED:

@@ -134,8 +134,7 @@ async def startup(args: argparse.Namespace) -> None:
             if done is None:
                 jobs = [s for s in bot.stats() if s["event"] in ("jobs", "rebuild_started")]
                 created = jobs[-1]["created"] if jobs else 0
-                bot.dump_profile()
-                await asyncio.sleep(3 if profile else 0)
+                await bot.dump_profile()
                 print(
                     f"  {size:>7,} open: NOT READY after {cap:.0f} s (polling after "
                     f"{polling:.1f} s); {created:,} scheduler jobs created so far, "
@@ -164,8 +163,7 @@ async def startup(args: argparse.Namespace) -> None:
             )
             if done["event"] == "rebuild_failed":
                 print(f"           rebuild failed: {done.get('error')}")
-            bot.dump_profile()
-            await asyncio.sleep(2 if profile else 0)
+            await bot.dump_profile()
         finally:
             await bot.stop()
             await emulator.stop()
@@ -487,25 +485,24 @@ async def postgres_queries(args: argparse.Namespace, spec: SeedSpec) -> list[str
 def _run_measured(
     command: list[str], env: dict[str, str], timeout: float
 ) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of a child process."""
+    """(wall seconds, peak RSS MB, exit code) of a child process. The peak is the child's
+    own VmHWM, polled (``ru_maxrss`` from wait4 would count this process's size at fork)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    peak = 0.0
     deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            return (
-                time.perf_counter() - started,
-                usage.ru_maxrss / 1024,
-                os.waitstatus_to_exitcode(status),
-            )
+    while process.poll() is None:
+        hwm = read_rss(process.pid)[1]
+        if hwm == hwm:  # not NaN: the process is still there
+            peak = max(peak, hwm)
         if time.perf_counter() > deadline:
             process.kill()
-            _, status, usage = os.wait4(process.pid, 0)
-            return float("inf"), usage.ru_maxrss / 1024, -9
+            process.wait()
+            return float("inf"), peak, -9
         time.sleep(0.1)
+    return time.perf_counter() - started, peak, process.returncode
 
 
 async def report(args: argparse.Namespace, archive: Archive) -> None:
@@ -625,8 +622,7 @@ async def burst(args: argparse.Namespace) -> None:
         print(f"  ppidbot ready after {ready:.1f} s (polling {polling:.1f} s); the burst starts "
               f"{spec.burst_after_s} s after the start")  # fmt: skip
         late = await _lateness(emulator, bot, planned, spec, args)
-        bot.dump_profile()
-        await asyncio.sleep(2 if profile else 0)
+        await bot.dump_profile()
     finally:
         await bot.stop()
         await emulator.stop()
