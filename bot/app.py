@@ -30,6 +30,7 @@ from handlers import (
     admin,
     calendar,
     errors,
+    full_text,
     new_record,
     records,
     register,
@@ -82,6 +83,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     calendar.register(application)
     register.register(application)
     records.register(application)
+    full_text.register(application)
     start.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
 

@@ -12,6 +12,7 @@ from bot import texts
 from bot.texts import notices, records
 from bot.texts import steps as step_texts
 from handlers.callback_data import OpenRecord
+from handlers.full_text import with_full_text
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
 from sop.service import Outcome, PpidService
@@ -108,7 +109,7 @@ async def _send_for_receipt(
     from handlers.records import record_keyboard  # handlers import this module
 
     text = step_texts.receive_notice(record, actor.full_name, service.tz)
-    markup = record_keyboard(service, recipient, record)
+    markup = with_full_text(record_keyboard(service, recipient, record), record, text)
     if not await send_safely(bot, [recipient], text, markup):
         return
     for file in step_texts.division_files(record):

@@ -39,7 +39,9 @@ from bot.downloads import telegram_chunks
 from bot.notify import announce
 from bot.texts import h, period_text, tanggal
 from bot.texts import new_record as t
+from bot.texts.fitting import button_text, was_shortened
 from handlers.callback_data import CallbackData, RecordAction
+from handlers.full_text import full_text_row
 from sop.errors import InvalidInput, SopError
 from sop.model import (
     PASAL17,
@@ -144,7 +146,11 @@ class NewRecordChoice(CallbackData):
 
 
 def _button(text: str, choice: str, value: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=NewRecordChoice(choice, value).pack())
+    """A button of this conversation; a long label (a division, a name, a file name) is
+    cut at a word boundary to what Telegram shows."""
+    return InlineKeyboardButton(
+        button_text(text), callback_data=NewRecordChoice(choice, value).pack()
+    )
 
 
 def _on(*choices: str) -> str:
@@ -324,6 +330,8 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
             ],
             [_button(t.BUTTON_EDIT, "edit")],
         ]
+        if was_shortened(text):
+            rows.append(full_text_row(record))
     elif stage is Stage.EDIT_MENU:
         text = t.ASK_EDIT
         labels = [_button(t.EDIT_LABELS[key], "field", i) for i, (key, _, _) in enumerate(EDITABLE)]

@@ -8,8 +8,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import PpidContext
 from bot.texts import records as t
 from bot.texts import steps as step_texts
+from bot.texts.fitting import fit_record, telegram_length
 from handlers import withdraw
 from handlers.callback_data import GetFile, OpenRecord, RecordAction
+from handlers.full_text import with_full_text
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
 from sop.register import RegisterService
@@ -49,8 +51,12 @@ async def show_record(update: Update, context: PpidContext, record: RecordView) 
     service = context.service
     now = service.clock.now()
     details = await RegisterService(service).details(context.actor, record)
-    text = step_texts.fit(record, lambda shown: t.card(shown, now, service.tz, details=details))
-    markup = record_keyboard(service, context.actor, record)
+    text = fit_record(
+        record,
+        lambda shown: t.card(shown, now, service.tz, details=details),
+        complete=lambda text: not details.trail or t.TRAIL_TITLE in text,
+    )
+    markup = with_full_text(record_keyboard(service, context.actor, record), record, text)
     chat_id = update.effective_chat.id if update.effective_chat else context.actor.telegram_id
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
@@ -68,7 +74,7 @@ async def tugas(update: Update, context: PpidContext) -> None:
     shown = []
     for task in tasks[: t.MAX_TASKS_SHOWN]:
         line = t.task_line(task, now, service.tz)
-        if sum(len(x) + 1 for x in lines) + len(line) > t.TASKS_TEXT_BUDGET:
+        if sum(telegram_length(x) + 1 for x in lines) + telegram_length(line) > t.TASKS_TEXT_BUDGET:
             break
         lines.append(line)
         shown.append(task)

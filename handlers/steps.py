@@ -40,6 +40,7 @@ from bot.notify import announce
 from bot.texts import records as record_texts
 from bot.texts import steps as t
 from handlers.callback_data import CallbackData, OpenRecord, RecordAction
+from handlers.full_text import with_full_text
 from handlers.records import show_record
 from sop.errors import (
     FourEyesViolation,
@@ -148,7 +149,10 @@ async def _close_card(
         text = t.closed_card(record, service.clock.now(), status, service.tz)
         try:
             await context.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=None
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=with_full_text(None, record, text),
             )
             return
         except BadRequest as exc:

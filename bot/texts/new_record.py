@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.texts import PASAL17, h, legal_basis, period_text, tanggal, wib
+from bot.texts.fitting import button_text, fit_record, shorten
 from bot.texts.records import summary
 from sop.model import ExemptionPeriod, FileView, PeriodKind, RecordView
 from storage import Area
@@ -218,16 +219,26 @@ def division_files(record: RecordView) -> list[FileView]:
     return [f for f in record.files if f.area == Area.DIVISION]
 
 
+#: Softcopies listed by name in a message; more are counted (a message has its limits).
+FILES_LISTED = 10
+FILE_NAME_SHOWN = 80
+
+
 def file_lines(record: RecordView) -> list[str]:
-    return [
-        f"• {h(f.original_name)} ({ukuran(f.size)}, SHA-256 {f.sha256[:12]}…)"
-        for f in division_files(record)
+    files = division_files(record)
+    lines = [
+        f"• {h(shorten(f.original_name, FILE_NAME_SHOWN))} ({ukuran(f.size)}, "
+        f"SHA-256 {f.sha256[:12]}…)"
+        for f in files[:FILES_LISTED]
     ]
+    if len(files) > FILES_LISTED:
+        lines.append(f"• … dan {len(files) - FILES_LISTED} softcopy lainnya")
+    return lines
 
 
 def files_prompt(record: RecordView, limit: int) -> str:
     files = file_lines(record)
-    head = f"<b>{h(record.number)}</b> · softcopy terlampir: {len(files)}"
+    head = f"<b>{h(record.number)}</b> · softcopy terlampir: {len(division_files(record))}"
     listing = "\n".join([head, *files])
     return f"{listing}\n\n{ASK_FILES.format(limit=ukuran(limit))}"
 
@@ -257,7 +268,7 @@ def combined(file: FileView, count: int) -> str:
 
 
 def combined_name(title: str, pages: int) -> str:
-    return f"{title[:80]} ({pages} halaman).pdf"
+    return f"{shorten(title, 80)} ({pages} halaman).pdf"
 
 
 def photo_name(message_id: int) -> str:
@@ -265,14 +276,20 @@ def photo_name(message_id: int) -> str:
 
 
 def confirm_card(record: RecordView) -> str:
+    """The summary to confirm, shortened to fit (then with the full text a tap away)."""
     files = file_lines(record)
-    return (
-        f"{summary(record)}\n\n"
-        f"Softcopy ({len(files)}):\n" + "\n".join(files) + "\n\n"
-        "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
-        "Tekan <b>Ya, sudah</b> untuk menyelesaikan langkah 1 dan meneruskan berkas ke "
-        "Petugas Dokumentasi."
-    )
+    count = len(division_files(record))
+
+    def render(shown: RecordView) -> str:
+        return (
+            f"{summary(shown)}\n\n"
+            f"Softcopy ({count}):\n" + "\n".join(files) + "\n\n"
+            "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
+            "Tekan <b>Ya, sudah</b> untuk menyelesaikan langkah 1 dan meneruskan berkas ke "
+            "Petugas Dokumentasi."
+        )
+
+    return fit_record(record, render)
 
 
 def done(record: RecordView, notified: int) -> str:
@@ -363,8 +380,8 @@ def here_button(today: date) -> str:
 
 
 def me_button(name: str) -> str:
-    return BUTTON_ME.format(name=name[:40])
+    return button_text(BUTTON_ME.format(name=name))
 
 
 def detach_button(name: str) -> str:
-    return BUTTON_DETACH.format(name=name[:32])
+    return button_text(BUTTON_DETACH.format(name=name))

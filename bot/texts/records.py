@@ -46,6 +46,8 @@ def summary(record: RecordView) -> str:
     )
 
 
+TRAIL_TITLE = "Jejak audit"
+
 #: Room a card may take (Telegram allows 4096 characters; captions and markup need less).
 CARD_LIMIT = 3900
 FILES_SHOWN = 10
@@ -213,7 +215,7 @@ def _trail(details: RecordDetails, room: int, tz: ZoneInfo) -> str:
     if not lines:
         return ""
     count = details.trail_total
-    header = f"Jejak audit ({count} entri"
+    header = f"{TRAIL_TITLE} ({count} entri"
     header += f", {len(lines)} terakhir):" if len(lines) < count else "):"
     return "\n".join([header, *lines])
 

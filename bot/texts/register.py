@@ -7,12 +7,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import MONTHS, WIB, h, period_text, tanggal, wib
+from bot.texts.fitting import shorten, telegram_length
 from sop.expiry import ExpiryNotice
 from sop.model import PASAL17, PeriodKind, RecordView, State
 from sop.register import ExpiringEntry, RegisterEntry, RegisterFilter, RegisterPage, RegisterStatus
 
-#: Telegram's limit is 4096 characters after parsing; HTML source is at least as long.
+#: Telegram's limit is 4096 characters after parsing (counted by fitting.telegram_length).
 MAX_MESSAGE = 4000
+#: A list shows the exemption period this long at most (a condition may be 500 characters).
+PERIOD_SHOWN = 120
 
 STATUS_NAMES = {
     RegisterStatus.IN_PROGRESS: "Dalam proses SOP",
@@ -53,7 +56,7 @@ def _letters(record: RecordView) -> str:
 def entry_lines(index: int, entry: RegisterEntry) -> str:
     """One record of a list: number, title, division, legal basis, period, status."""
     record = entry.record
-    period = period_text(record.fields.period)
+    period = shorten(period_text(record.fields.period), PERIOD_SHOWN)
     if entry.ends_on and record.fields.period.kind is PeriodKind.DURATION:
         period += f" (s.d. {short_date(entry.ends_on)})"
     return (
@@ -94,13 +97,13 @@ def register_page(page: RegisterPage, divisions: dict[int, str], *, restricted: 
         return "\n".join(lines)
     lines.append(f"{page.total} berkas · halaman {page.page} dari {page.pages}")
     lines.append("")
-    size = sum(len(line) + 1 for line in lines)
+    size = sum(telegram_length(line) + 1 for line in lines)
     for index, entry in enumerate(page.items, start=1):
         line = entry_lines(index, entry)
-        if size + len(line) > MAX_MESSAGE:
+        if size + telegram_length(line) > MAX_MESSAGE:
             break
         lines.append(line)
-        size += len(line) + 1
+        size += telegram_length(line) + 1
     lines.append("")
     lines.append(OPEN_HINT)
     return "\n".join(lines)
@@ -140,13 +143,13 @@ def search_results(words: str, page: RegisterPage) -> str:
     if page.total > len(page.items):
         lines.append(f"Ditampilkan {len(page.items)} terbaru; perjelas kata pencariannya.")
     lines.append("")
-    size = sum(len(line) + 1 for line in lines)
+    size = sum(telegram_length(line) + 1 for line in lines)
     for index, entry in enumerate(page.items, start=1):
         line = entry_lines(index, entry)
-        if size + len(line) > MAX_MESSAGE:
+        if size + telegram_length(line) > MAX_MESSAGE:
             break
         lines.append(line)
-        size += len(line) + 1
+        size += telegram_length(line) + 1
     return "\n".join(lines)
 
 
@@ -190,7 +193,7 @@ def days_left_text(days_left: int) -> str:
 
 def expiring_list(items: list[ExpiringEntry], days: int) -> str:
     lines = [EXPIRING_TITLE.format(days=days, count=len(items)), ""]
-    size = sum(len(line) + 1 for line in lines) + len(EXPIRING_HINT) + 2
+    size = sum(telegram_length(line) + 1 for line in lines) + len(EXPIRING_HINT) + 2
     for index, item in enumerate(items, start=1):
         record = item.entry.record
         line = (
@@ -198,10 +201,10 @@ def expiring_list(items: list[ExpiringEntry], days: int) -> str:
             f"    berakhir {tanggal(item.ends_on)} ({days_left_text(item.days_left)}) · "
             f"{status_text(item.entry)}"
         )
-        if size + len(line) > MAX_MESSAGE:
+        if size + telegram_length(line) > MAX_MESSAGE:
             break
         lines.append(line)
-        size += len(line) + 1
+        size += telegram_length(line) + 1
     lines += ["", EXPIRING_HINT]
     return "\n".join(lines)
 

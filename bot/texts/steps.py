@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.texts import STEP_NAMES, WIB, durasi, h, wib
+from bot.texts import STEP_NAMES, WIB, durasi, fitting, h, wib
 from bot.texts.records import card, summary
 from sop.model import FileView, RecordView, Step
 from storage import Area
@@ -50,14 +49,15 @@ def waiting_list(
     """The /serahkan message and the records it shows (as many as fit, at most ``limit``)."""
     lines = [SERAHKAN_HEADER.format(count=len(records))]
     shown: list[RecordView] = []
-    size = len(lines[0]) + len(SERAHKAN_MORE) + 10
+    size = fitting.telegram_length(lines[0]) + len(SERAHKAN_MORE) + 10
     for record in records[:limit]:
         line = waiting_line(record, now, tz)
-        if size + len(line) + 1 > MAX_MESSAGE:
+        length = fitting.telegram_length(line) + 1
+        if size + length > MAX_MESSAGE:
             break
         lines.append(line)
         shown.append(record)
-        size += len(line) + 1
+        size += length
     if len(shown) < len(records):
         lines.append(SERAHKAN_MORE.format(count=len(records) - len(shown)))
     return "\n".join(lines), shown
@@ -127,31 +127,9 @@ def closed_card(record: RecordView, now: datetime, status: str, tz: ZoneInfo = W
 
 
 def fit(record: RecordView, render: Callable[[RecordView], str]) -> str:
-    """``render(record)``, with the long free-text fields shortened if it would not fit."""
-    text = render(record)
-    for limit in (600, 150):
-        if len(text) <= MAX_MESSAGE:
-            break
-        text = render(_shortened(record, limit))
-    return text
-
-
-def _shortened(record: RecordView, limit: int) -> RecordView:
-    def cut(value: str | None) -> str | None:
-        if value is None or len(value) <= limit:
-            return value
-        return value[: limit - 1].rstrip() + "…"
-
-    f = record.fields
-    fields = replace(
-        f,
-        description=cut(f.description) or "",
-        consequence=cut(f.consequence) or "",
-        other_legal_basis=cut(f.other_legal_basis),
-        classified_by=cut(f.classified_by) or "",
-        classified_place=cut(f.classified_place) or "",
-    )
-    return replace(record, fields=fields, runs=record.runs[-8:])
+    """``render(record)``, with the record's long texts shortened so that it fits in one
+    message (bot.texts.fitting); the result says whether it was shortened."""
+    return fitting.fit_record(record, render)
 
 
 # -- returning a record ----------------------------------------------------------------
