@@ -131,7 +131,7 @@ class RecordRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     pasal17: Mapped[str] = mapped_column(String(32))  # letters, e.g. "a,h"
     other_legal_basis: Mapped[str | None] = mapped_column(Text)
@@ -148,7 +148,7 @@ class RecordRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     register_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     return_reason: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_on: Mapped[date | None] = mapped_column(Date)  # announced open (no longer exempt)

@@ -787,6 +787,31 @@ class Repository:
         """Give a claim back (nobody received it), so the next check tries again."""
         await self.session.execute(delete(ExpiryNoticeRow).where(ExpiryNoticeRow.id == notice_id))
 
+    async def runs_of_records(self, record_ids: Sequence[int]) -> Sequence[StepRunRow]:
+        """The step runs of several records (one page of a list), in order, at once."""
+        if not record_ids:
+            return ()
+        query = (
+            select(StepRunRow)
+            .where(StepRunRow.record_id.in_(list(record_ids)))
+            .order_by(StepRunRow.record_id, StepRunRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def staff(self) -> list[tuple[UserRow, set[str]]]:
+        """Every active person with a role, with their roles, in one query (the office's
+        staff: it grows with the office, not with the archive)."""
+        query = (
+            select(UserRow, UserRoleRow.role)
+            .join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
+            .where(UserRow.active.is_(True))
+            .order_by(UserRow.id)
+        )
+        people: dict[int, tuple[UserRow, set[str]]] = {}
+        for user, role in (await self.session.execute(query)).all():
+            people.setdefault(user.id, (user, set()))[1].add(role)
+        return list(people.values())
+
     async def user_names(self, user_ids: Sequence[int]) -> dict[int, str]:
         if not user_ids:
             return {}

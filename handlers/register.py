@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import ClassVar
@@ -99,20 +100,21 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
 
 
 def _open_buttons(
-    entries: tuple[RegisterEntry, ...] | list[RegisterEntry],
+    entries: Sequence[RegisterEntry], first: int = 1
 ) -> list[list[InlineKeyboardButton]]:
-    """Numbered buttons, five to a row, each opening the record of that line."""
+    """Numbered buttons (from ``first``, as the lines are), five to a row, each opening
+    the record of that line."""
     buttons = [
         _button(str(index), OpenRecord(entry.record.id))
-        for index, entry in enumerate(entries, start=1)
+        for index, entry in enumerate(entries, start=first)
     ]
     return [buttons[start : start + 5] for start in range(0, len(buttons), 5)]
 
 
 # -- /daftar -------------------------------------------------------------------------------
-def _page_keyboard(page: RegisterPage, restricted: bool) -> InlineKeyboardMarkup:
+def _page_keyboard(page: RegisterPage, restricted: bool, shown: int) -> InlineKeyboardMarkup:
     filters = page.filters
-    rows = _open_buttons(page.items)
+    rows = _open_buttons(page.items[:shown], page.first_number)
     nav = []
     if page.page > 1:
         nav.append(_button(t.BUTTON_PREVIOUS, RegisterNav.of(PAGE, page.page - 1, filters)))
@@ -139,8 +141,15 @@ async def _render_page(
     actor = context.actor
     page = await _register(context).register(actor, filters, page_number)
     restricted = not _sees_all(actor)
-    text = t.register_page(page, await _divisions(context), restricted=restricted)
-    return text, _page_keyboard(page, restricted)
+    service = context.service
+    text, shown = t.register_page(
+        page,
+        await _divisions(context),
+        restricted=restricted,
+        now=service.clock.now(),
+        tz=service.tz,
+    )
+    return text, _page_keyboard(page, restricted, shown)
 
 
 async def daftar(update: Update, context: PpidContext) -> None:
@@ -241,9 +250,10 @@ async def cari(update: Update, context: PpidContext) -> None:
     if not found.items:
         await update.message.reply_text(t.SEARCH_NONE.format(words=texts.h(words)))
         return
+    service = context.service
+    text, shown = t.search_results(words, found, service.clock.now(), service.tz)
     await update.message.reply_text(
-        t.search_results(words, found),
-        reply_markup=InlineKeyboardMarkup(_open_buttons(found.items)),
+        text, reply_markup=InlineKeyboardMarkup(_open_buttons(found.items[:shown]))
     )
 
 
@@ -312,10 +322,9 @@ async def kedaluwarsa(update: Update, context: PpidContext) -> None:
     if not items:
         await update.message.reply_text(t.EXPIRING_NONE.format(days=EXPIRY_WINDOW_DAYS))
         return
-    buttons = _open_buttons([item.entry for item in items[:30]])
-    await update.message.reply_text(
-        t.expiring_list(items, EXPIRY_WINDOW_DAYS), reply_markup=InlineKeyboardMarkup(buttons)
-    )
+    text, shown = t.expiring_list(items, EXPIRY_WINDOW_DAYS)
+    buttons = _open_buttons([item.entry for item in items[:shown]])
+    await update.message.reply_text(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
 # -- /dibuka -------------------------------------------------------------------------------

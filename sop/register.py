@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db.models import RecordRow
+from db.models import RecordRow, StepRunRow
 from db.repositories import Repository
 from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
-from sop.service import PpidService, fields_of
+from sop.service import PpidService, fields_of, record_view
 from sop.validation import clean_text
 
 #: Who sees the whole register; a Petugas PPID sees their division's records only.
@@ -29,6 +31,8 @@ PAGE_SIZE = 10
 SEARCH_LIMIT = 20
 SEARCH_MIN = 2
 EXPIRY_WINDOW_DAYS = 90
+#: How many records the report reads the runs of at once.
+REPORT_BATCH = 500
 #: How many of a record's latest audit entries its card shows.
 TRAIL_LIMIT = 10
 
@@ -90,6 +94,7 @@ class RegisterEntry:
     record: RecordView
     opened_on: date | None
     ends_on: date | None  # the exemption's last day, when the period is a date or duration
+    holders: tuple[str, ...] = ()  # who the open step waits on (names), if one is open
 
     @property
     def status(self) -> RegisterStatus:
@@ -107,6 +112,12 @@ class RegisterPage:
     page: int  # 1-based, clamped to the pages there are
     pages: int  # at least 1
     filters: RegisterFilter
+    page_size: int = PAGE_SIZE
+
+    @property
+    def first_number(self) -> int:
+        """The list number of this page's first line (11 on page 2 of ten a page)."""
+        return (self.page - 1) * self.page_size + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +155,7 @@ class RecordDetails:
     times: dict[tuple[int, int], StepTime]  # by (step, attempt) of ``record.runs``
     trail: tuple[TrailEntry, ...]  # the latest entries, oldest first
     trail_total: int
+    holders: tuple[str, ...] = ()  # who the open step waits on (names)
 
     def time_of(self, run: StepRunView) -> StepTime | None:
         return self.times.get((int(run.step), run.attempt))
@@ -211,8 +223,48 @@ class RegisterService:
         raise PermissionDenied("Anda tidak memiliki peran untuk melihat daftar ini.")
 
     async def _entry(self, repo: Repository, row: RecordRow) -> RegisterEntry:
-        view = await self.service.view(repo, row)
-        return RegisterEntry(view, row.opened_on, ends_on(view))
+        [entry] = await self._entries(repo, [row])
+        return entry
+
+    async def _entries(self, repo: Repository, rows: Sequence[RecordRow]) -> list[RegisterEntry]:
+        """Lines of a list from their rows, with a constant number of queries whatever the
+        page's length: the runs of all its records, the names, the divisions and the staff
+        (who the open steps wait on), each read once. Files are not read."""
+        if not rows:
+            return []
+        runs: dict[int, list[StepRunRow]] = defaultdict(list)
+        for run in await repo.runs_of_records([row.id for row in rows]):
+            runs[run.record_id].append(run)
+        wanted = {row.created_by for row in rows} | {
+            run.completed_by
+            for record_runs in runs.values()
+            for run in record_runs
+            if run.completed_by and not run.completed_by_name
+        }
+        names = await repo.user_names(sorted(wanted))
+        divisions = {d.id: d.name for d in await repo.divisions(include_inactive=True)}
+        staff = await self.service.staff(repo)
+        entries = []
+        for row in rows:
+            view = record_view(
+                row,
+                runs=runs[row.id],
+                division_name=divisions.get(row.division_id, "?"),
+                creator_name=names.get(row.created_by, "?"),
+                names=names,
+            )
+            entries.append(
+                RegisterEntry(view, row.opened_on, ends_on(view), self._holders(view, staff))
+            )
+        return entries
+
+    def _holders(self, record: RecordView, staff: Sequence[Actor]) -> tuple[str, ...]:
+        """The names of the people ``record``'s open step waits on (its creator first)."""
+        if record.current_run is None:
+            return ()
+        people = [actor for actor in staff if self.service.may_act(actor, record)]
+        people.sort(key=lambda actor: actor.user_id != record.created_by)
+        return tuple(actor.full_name for actor in people)
 
     # -- the register ----------------------------------------------------------------------
     async def register(
@@ -232,8 +284,8 @@ class RegisterService:
             pages = max(1, math.ceil(total / page_size))
             page = min(max(page, 1), pages)
             rows = await repo.register_rows(limit=page_size, offset=(page - 1) * page_size, **query)
-            items = tuple([await self._entry(repo, row) for row in rows])
-        return RegisterPage(items, total, page, pages, filters)
+            items = tuple(await self._entries(repo, rows))
+        return RegisterPage(items, total, page, pages, filters, page_size)
 
     async def search(self, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> RegisterPage:
         """Records whose title or description contains ``text`` (any case), newest first."""
@@ -247,8 +299,8 @@ class RegisterService:
             query = {**_STATUS_QUERY[None], "text": words, **self._scope(actor)}
             total = await repo.register_count(**query)
             rows = await repo.register_rows(limit=limit, **query)
-            items = tuple([await self._entry(repo, row) for row in rows])
-        return RegisterPage(items, total, 1, 1, RegisterFilter())
+            items = tuple(await self._entries(repo, rows))
+        return RegisterPage(items, total, 1, 1, RegisterFilter(), max(limit, 1))
 
     async def years(self, actor: Actor) -> list[int]:
         """The classification years present in what ``actor`` sees, newest first."""
@@ -266,14 +318,18 @@ class RegisterService:
         async with self.service.transaction() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             self._scope(actor)
-            found: list[ExpiringEntry] = []
+            rows = []
             for row in await repo.expiry_candidates():
                 end = row_ends_on(row)
                 if end is None or not PpidService.can_view(actor, row):
                     continue
                 if (end - today).days <= within_days:
-                    entry = await self._entry(repo, row)
-                    found.append(ExpiringEntry(entry, end, (end - today).days))
+                    rows.append(row)
+            found = [
+                ExpiringEntry(entry, entry.ends_on, (entry.ends_on - today).days)
+                for entry in await self._entries(repo, rows)
+                if entry.ends_on is not None
+            ]
         found.sort(key=lambda item: (item.ends_on, item.entry.record.id))
         return found
 
@@ -357,6 +413,7 @@ class RegisterService:
                 sorted({e.actor_user_id for e in latest if e.actor_user_id and not e.actor_name})
             )
             opened = row.opened_on
+            holders = self._holders(record, await self.service.staff(repo))
         trail = tuple(
             TrailEntry(
                 seq=e.seq,
@@ -371,7 +428,7 @@ class RegisterService:
         )
         calendar = self.service.calendar
         times = {(int(run.step), run.attempt): measure(run, calendar, now) for run in record.runs}
-        return RecordDetails(opened, ends_on(record), times, trail, len(entries))
+        return RecordDetails(opened, ends_on(record), times, trail, len(entries), holders)
 
     # -- reports ---------------------------------------------------------------------------
     async def report_data(self, actor: Actor | None = None) -> ReportData:
@@ -383,8 +440,12 @@ class RegisterService:
             if actor is not None:
                 actor = await self.service.fresh_actor(repo, actor)
                 query.update(self._scope(actor))
-            rows = await repo.register_rows(**query)
-            entries = [await self._entry(repo, row) for row in reversed(rows)]
+            rows = list(reversed(await repo.register_rows(**query)))
+            entries = [
+                entry
+                for start in range(0, len(rows), REPORT_BATCH)
+                for entry in await self._entries(repo, rows[start : start + REPORT_BATCH])
+            ]
         calendar = self.service.calendar
         records = tuple(
             ReportRecord(entry, tuple(measure(run, calendar, now) for run in entry.record.runs))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -487,31 +487,21 @@ class PpidService:
         # Runs finished before names were kept per run (none since): today's names.
         unnamed = {r.completed_by for r in runs if r.completed_by and not r.completed_by_name}
         names = await repo.user_names(sorted(unnamed))
-        run_views = tuple(self._run_view(run, names) for run in runs)
-        open_runs = [
-            r for r, row_run in zip(run_views, runs, strict=True) if row_run.completed_at is None
-        ]
-        files = tuple(_file_view(f) for f in await repo.files_of(row.id))
-        return RecordView(
-            id=row.id,
-            number=row.register_number or f"{PROVISIONAL_PREFIX}{row.id}",
-            register_number=row.register_number,
-            fields=fields_of(row),
+        return record_view(
+            row,
+            runs=runs,
             division_name=division.name if division else "?",
-            state=State(row.state),
-            version=row.version,
-            created_by=row.created_by,
-            created_by_name=creator.full_name if creator else "?",
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            return_reason=row.return_reason,
-            current_run=open_runs[0] if open_runs else None,
-            files=files,
-            runs=run_views,
+            creator_name=creator.full_name if creator else "?",
+            names=names,
+            files=await repo.files_of(row.id),
         )
 
+    async def staff(self, repo: Repository) -> list[Actor]:
+        """Everyone active with a role, in one query: whom a step may wait on."""
+        return [_actor(user, roles) for user, roles in await repo.staff()]
+
     @staticmethod
-    def _run_view(run: StepRunRow, names: dict[int, str]) -> StepRunView:
+    def _run_view(run: StepRunRow, names: Mapping[int, str]) -> StepRunView:
         return StepRunView(
             step=Step(run.step),
             attempt=run.attempt,
@@ -1285,6 +1275,40 @@ def _actor(user: UserRow, roles: set[str]) -> Actor:
         division_id=user.division_id,
         active=user.active,
         telegram_name=user.telegram_name,
+    )
+
+
+def record_view(
+    row: RecordRow,
+    *,
+    runs: Sequence[StepRunRow],
+    division_name: str,
+    creator_name: str,
+    names: Mapping[int, str],
+    files: Sequence[RecordFileRow] = (),
+) -> RecordView:
+    """A record as plain data from rows already read (``names``: today's names of people
+    whose runs do not keep one). Lists read the rows of a whole page at once."""
+    run_views = tuple(PpidService._run_view(run, names) for run in runs)
+    open_runs = [
+        r for r, row_run in zip(run_views, runs, strict=True) if row_run.completed_at is None
+    ]
+    return RecordView(
+        id=row.id,
+        number=row.register_number or f"{PROVISIONAL_PREFIX}{row.id}",
+        register_number=row.register_number,
+        fields=fields_of(row),
+        division_name=division_name,
+        state=State(row.state),
+        version=row.version,
+        created_by=row.created_by,
+        created_by_name=creator_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        return_reason=row.return_reason,
+        current_run=open_runs[0] if open_runs else None,
+        files=tuple(_file_view(f) for f in files),
+        runs=run_views,
     )
 
 

@@ -382,3 +382,54 @@ def test_a_long_audit_trail_is_cut_to_fit_the_card() -> None:
     )
     shown = text.count("softcopy diunduh")
     assert 1 <= shown < 10 and f"{shown} terakhir" in text
+
+
+async def test_lines_say_who_holds_the_open_step(service: PpidService, office: Office) -> None:
+    register = RegisterService(service)
+    both = await service.add_person(203, "Tono Dokumentasi", Role.PETUGAS_DOKUMENTASI)
+    await service.add_person(203, "Tono Dokumentasi", Role.PEJABAT_PPID)
+    draft = await make_record(service, office, State.DRAFT, petugas=office.petugas_other)
+    handed = await make_record(service, office, State.SUBMITTED)
+    await service.complete_handover(both, handed)  # Tono may not receive what he handed over
+    stored = await make_record(service, office)
+
+    entries = {e.record.id: e for e in (await register.register(office.admin)).items}
+    assert entries[draft].holders == ("Budi Petugas",)
+    assert entries[handed].holders == ("Andi Pejabat", "Dewi Pejabat")
+    assert entries[stored].holders == ()
+    view = await service.record(office.admin, handed)
+    details = await register.details(office.admin, view)
+    assert details.holders == ("Andi Pejabat", "Dewi Pejabat")
+
+
+async def test_a_register_page_costs_the_same_whatever_the_archive(
+    service: PpidService, office: Office, engine: object
+) -> None:
+    """One page reads its rows, their runs, names, divisions and the staff: a fixed number
+    of queries, not one per record and not one per record in the archive."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    assert isinstance(engine, AsyncEngine)
+    register = RegisterService(service)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    async def cost() -> int:
+        statements.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            page = await register.register(office.pejabat, page=2)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len(page.items) == 10
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    for n in range(20):
+        await make_record(service, office, State.SUBMITTED if n % 2 else State.STORED)
+    small = await cost()
+    for _ in range(15):
+        await make_record(service, office, State.REGISTERED)
+    assert await cost() == small <= 8

@@ -17,6 +17,7 @@ from bot.texts import (
     tanggal,
     wib,
 )
+from bot.texts.register import holders_text
 from sop.model import (
     DurationUnit,
     ExemptionPeriod,
@@ -240,6 +241,8 @@ def card(
         if late:
             due += f" (terlambat {durasi(late)})"
         lines.append(due)
+        if details is not None:
+            lines.append(f"Menunggu: {holders_text(details.holders)}")
     if record.return_reason and record.state.value in {"draft", "submitted"}:
         lines.append(f"Dikembalikan dengan alasan: <i>{h(record.return_reason)}</i>")
     elif record.return_reason and record.state is State.CANCELLED:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.texts import MONTHS, WIB, h, period_text, tanggal, wib
+from bot.texts import MONTHS, WIB, durasi, h, period_text, tanggal, wib
 from bot.texts.fitting import shorten, telegram_length
 from sop.expiry import ExpiryNotice
 from sop.model import PASAL17, PeriodKind, RecordView, State
@@ -53,17 +54,76 @@ def _letters(record: RecordView) -> str:
     return "dasar hukum lain"
 
 
-def entry_lines(index: int, entry: RegisterEntry) -> str:
-    """One record of a list: number, title, division, legal basis, period, status."""
+#: How much of a title and a division a line of a list shows.
+LINE_TITLE = 100
+LINE_PART = 60
+HOLDERS_SHOWN = 3
+
+
+def holders_text(holders: tuple[str, ...]) -> str:
+    """``Rina, Sinta dan 2 lainnya``; who an open step waits on."""
+    if not holders:
+        return "belum ada petugas yang dapat mengerjakannya"
+    shown = ", ".join(h(shorten(name, 40)) for name in holders[:HOLDERS_SHOWN])
+    rest = len(holders) - HOLDERS_SHOWN
+    return f"{shown} dan {rest} lainnya" if rest > 0 else shown
+
+
+def short_moment(moment: datetime, tz: ZoneInfo = WIB) -> str:
+    """``23 Nov 2026 09.00 WIB``."""
+    local = moment.astimezone(tz)
+    return f"{short_date(local.date())} {local.hour:02d}.{local.minute:02d} WIB"
+
+
+def waiting_line(entry: RegisterEntry, now: datetime | None, tz: ZoneInfo = WIB) -> str | None:
+    """Who the open step waits on and until when; None when no step is open."""
+    run = entry.record.current_run
+    if run is None:
+        return None
+    line = f"Menunggu: {holders_text(entry.holders)} · batas {short_moment(run.due_at, tz)}"
+    if now is not None and now > run.due_at:
+        line += f" (⚠️ terlambat {durasi(now - run.due_at)})"
+    return line
+
+
+def entry_lines(
+    index: int, entry: RegisterEntry, now: datetime | None = None, tz: ZoneInfo = WIB
+) -> str:
+    """One record of a list: number, title, division, legal basis, period, status, and
+    for a record in the SOP's steps who it waits on and its due time."""
     record = entry.record
     period = shorten(period_text(record.fields.period), PERIOD_SHOWN)
     if entry.ends_on and record.fields.period.kind is PeriodKind.DURATION:
         period += f" (s.d. {short_date(entry.ends_on)})"
-    return (
-        f"{index}. <b>{h(record.number)}</b> · {h(record.fields.title)}\n"
-        f"    {h(record.division_name)} · {_letters(record)} · {h(period)} · "
-        f"{status_text(entry)}"
+    text = (
+        f"{index}. <b>{h(record.number)}</b> · {h(shorten(record.fields.title, LINE_TITLE))}\n"
+        f"    {h(shorten(record.division_name, LINE_PART))} · {_letters(record)} · "
+        f"{h(period)} · {status_text(entry)}"
     )
+    waiting = waiting_line(entry, now, tz)
+    return f"{text}\n    {waiting}" if waiting else text
+
+
+def numbered(
+    lines: list[str],
+    entries: Sequence[RegisterEntry],
+    first: int,
+    now: datetime | None,
+    tz: ZoneInfo,
+    reserve: int = 0,
+) -> int:
+    """Append the entries' lines numbered from ``first`` while they fit in a message
+    (keeping ``reserve`` characters free); how many were appended."""
+    size = sum(telegram_length(line) + 1 for line in lines) + reserve
+    shown = 0
+    for index, entry in enumerate(entries, start=first):
+        line = entry_lines(index, entry, now, tz)
+        if size + telegram_length(line) + 1 > MAX_MESSAGE:
+            break
+        lines.append(line)
+        size += telegram_length(line) + 1
+        shown += 1
+    return shown
 
 
 # -- /daftar -----------------------------------------------------------------------------
@@ -87,28 +147,38 @@ def filter_text(filters: RegisterFilter, divisions: dict[int, str]) -> str:
     return ", ".join(parts) if parts else NO_FILTER
 
 
-def register_page(page: RegisterPage, divisions: dict[int, str], *, restricted: bool) -> str:
-    """The /daftar message for one page."""
+def register_page(
+    page: RegisterPage,
+    divisions: dict[int, str],
+    *,
+    restricted: bool,
+    now: datetime | None = None,
+    tz: ZoneInfo = WIB,
+) -> tuple[str, int]:
+    """The /daftar message for one page, numbered on from the pages before it, and how
+    many of the page's records it shows (all, unless they do not fit in one message)."""
     lines = [REGISTER_TITLE, f"Filter: {filter_text(page.filters, divisions)}"]
     if restricted:
         lines.append(REGISTER_SCOPE_DIVISION)
     if not page.items:
         lines += ["", REGISTER_EMPTY_FILTERED if page.filters.any else REGISTER_EMPTY]
-        return "\n".join(lines)
-    lines.append(f"{page.total} berkas · halaman {page.page} dari {page.pages}")
+        return "\n".join(lines), 0
+    summary = f"{page.total} berkas · halaman {page.page} dari {page.pages}"
+    if page.pages > 1:
+        last = page.first_number + len(page.items) - 1
+        summary += f" (nomor {page.first_number}–{last})"
+    lines.append(summary)
     lines.append("")
-    size = sum(telegram_length(line) + 1 for line in lines)
-    for index, entry in enumerate(page.items, start=1):
-        line = entry_lines(index, entry)
-        if size + telegram_length(line) > MAX_MESSAGE:
-            break
-        lines.append(line)
-        size += telegram_length(line) + 1
+    reserve = len(OPEN_HINT) + len(PAGE_CUT) + 20
+    shown = numbered(lines, page.items, page.first_number, now, tz, reserve)
+    if shown < len(page.items):
+        lines.append(PAGE_CUT.format(count=len(page.items) - shown))
     lines.append("")
     lines.append(OPEN_HINT)
-    return "\n".join(lines)
+    return "\n".join(lines), shown
 
 
+PAGE_CUT = "… {count} berkas lain di halaman ini tidak muat; persempit dengan filter."
 OPEN_HINT = "Tekan nomor urut untuk membuka rincian berkas."
 BUTTON_PREVIOUS = "◀️ Sebelumnya"
 BUTTON_NEXT = "Berikutnya ▶️"
@@ -138,19 +208,19 @@ SEARCH_USAGE = (
 SEARCH_NONE = "Tidak ada berkas dengan kata “{words}” pada judul atau uraiannya."
 
 
-def search_results(words: str, page: RegisterPage) -> str:
+def search_results(
+    words: str, page: RegisterPage, now: datetime | None = None, tz: ZoneInfo = WIB
+) -> tuple[str, int]:
+    """The /cari answer, and how many of the found records it shows."""
     lines = [f"🔎 Hasil pencarian “{h(words)}”: {page.total} berkas"]
-    if page.total > len(page.items):
-        lines.append(f"Ditampilkan {len(page.items)} terbaru; perjelas kata pencariannya.")
     lines.append("")
-    size = sum(telegram_length(line) + 1 for line in lines)
-    for index, entry in enumerate(page.items, start=1):
-        line = entry_lines(index, entry)
-        if size + telegram_length(line) > MAX_MESSAGE:
-            break
-        lines.append(line)
-        size += telegram_length(line) + 1
-    return "\n".join(lines)
+    reserve = 120
+    shown = numbered(lines, page.items, 1, now, tz, reserve)
+    if page.total > shown:
+        lines.insert(
+            1, f"Ditampilkan {shown} terbaru dari {page.total}; perjelas kata pencariannya."
+        )
+    return "\n".join(lines), shown
 
 
 # -- /laporan ----------------------------------------------------------------------------
@@ -191,22 +261,33 @@ def days_left_text(days_left: int) -> str:
     return f"sudah lewat {-days_left} hari"
 
 
-def expiring_list(items: list[ExpiringEntry], days: int) -> str:
+#: How many ending exemptions /kedaluwarsa lists with an open button.
+EXPIRING_SHOWN = 30
+EXPIRING_MORE = "… dan {count} lainnya (yang berakhir lebih lambat)."
+
+
+def expiring_list(items: list[ExpiringEntry], days: int) -> tuple[str, int]:
+    """The /kedaluwarsa answer, soonest first, and how many of ``items`` it lists."""
     lines = [EXPIRING_TITLE.format(days=days, count=len(items)), ""]
-    size = sum(telegram_length(line) + 1 for line in lines) + len(EXPIRING_HINT) + 2
-    for index, item in enumerate(items, start=1):
+    size = sum(telegram_length(line) + 1 for line in lines)
+    size += telegram_length(EXPIRING_HINT) + len(EXPIRING_MORE) + 20
+    shown = 0
+    for index, item in enumerate(items[:EXPIRING_SHOWN], start=1):
         record = item.entry.record
         line = (
-            f"{index}. <b>{h(record.number)}</b> · {h(record.fields.title)}\n"
+            f"{index}. <b>{h(record.number)}</b> · {h(shorten(record.fields.title, LINE_TITLE))}\n"
             f"    berakhir {tanggal(item.ends_on)} ({days_left_text(item.days_left)}) · "
             f"{status_text(item.entry)}"
         )
-        if size + telegram_length(line) > MAX_MESSAGE:
+        if size + telegram_length(line) + 1 > MAX_MESSAGE:
             break
         lines.append(line)
         size += telegram_length(line) + 1
+        shown += 1
+    if shown < len(items):
+        lines.append(EXPIRING_MORE.format(count=len(items) - shown))
     lines += ["", EXPIRING_HINT]
-    return "\n".join(lines)
+    return "\n".join(lines), shown
 
 
 def expiry_notice(notice: ExpiryNotice) -> str:

@@ -100,8 +100,8 @@ async def test_daftar_pages_filters_and_opens_a_record(harness: BotHarness) -> N
     pejabat.mark()
     await pejabat.send_command("daftar")
     page = await pejabat.wait_for("Daftar Informasi yang Dikecualikan")
-    assert "12 berkas · halaman 1 dari 2" in page.text
-    assert "DIK-2026-0012 · Informasi dikecualikan 11" in page.text
+    assert "12 berkas · halaman 1 dari 2 (nomor 1–10)" in page.text
+    assert "1. DIK-2026-0012 · Informasi dikecualikan 11" in page.text
     assert "DIK-2026-0003" in page.text and "DIK-2026-0002" not in page.text
     buttons = button_texts(page)
     assert buttons[:10] == [str(n) for n in range(1, 11)]
@@ -109,8 +109,12 @@ async def test_daftar_pages_filters_and_opens_a_record(harness: BotHarness) -> N
     assert {"Status ▾", "Bagian ▾", "Pasal 17 ▾", "Tahun ▾"} <= set(buttons)
 
     second = await press_and_edit(pejabat, page, "Berikutnya ▶️")
-    assert "halaman 2 dari 2" in second.text
-    assert "DIK-2026-0002 · Informasi dikecualikan 01" in second.text
+    assert "12 berkas · halaman 2 dari 2 (nomor 11–12)" in second.text
+    # Page 2 numbers on from page 1, in the text and on the buttons.
+    assert "11. DIK-2026-0002 · Informasi dikecualikan 01" in second.text
+    assert "12. DIK-2026-0001 · Informasi dikecualikan 00" in second.text
+    assert "\n1. " not in second.text
+    assert button_texts(second)[:2] == ["11", "12"]
     assert "DIK-2026-0001" in second.text and "DIK-2026-0012" not in second.text
     assert "◀️ Sebelumnya" in button_texts(second)
     assert "Berikutnya ▶️" not in button_texts(second)
@@ -344,3 +348,48 @@ async def test_the_pejabat_hears_of_an_exemption_ending_soon(harness: BotHarness
     assert button_texts(listing) == ["1"]
     assert sum("Masa pengecualian" in (m.text or "") for m in who.pejabat.inbox) == 1
     no_failed_calls(harness)
+
+
+async def test_daftar_and_berkas_say_who_holds_the_open_step_and_until_when(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    who, service = await people(harness)
+    sinta, _ = await harness.person(103, "Sinta Petugas", Role.PETUGAS_PPID, division_id=1)
+    await make_record(service, who.office, State.STORED, title="Sudah tersimpan")
+    await make_record(service, who.office, State.DRAFT, title="Masih draf")
+    await make_record(service, who.office, State.SUBMITTED, title="Menunggu penyerahan")
+    await make_record(service, who.office, State.REGISTERED, title="Menunggu penerimaan")
+    clock.advance(timedelta(minutes=90))  # every open step is now 30 minutes late
+    pejabat = who.pejabat
+
+    pejabat.mark()
+    await pejabat.send_command("daftar")
+    page = await pejabat.wait_for("Daftar Informasi")
+    lines = page.text.split("\n")
+
+    def waiting_of(number: str) -> str:
+        index = next(i for i, line in enumerate(lines) if f"{number} ·" in line)
+        return lines[index + 2].strip()
+
+    late = "batas 23 Nov 2026 09.00 WIB (⚠️ terlambat 30 menit)"
+    assert waiting_of("BRK-4") == f"Menunggu: Andi Pejabat, Dewi Pejabat · {late}"
+    assert waiting_of("BRK-3") == f"Menunggu: Sari Dokumentasi · {late}"
+    assert waiting_of("BRK-2") == f"Menunggu: Rina Petugas, Sinta Petugas · {late}"
+    stored = next(i for i, line in enumerate(lines) if "DIK-2026-0001 ·" in line)
+    assert not lines[stored + 2].strip().startswith("Menunggu")
+
+    card = await pejabat.press(page, text="2")  # BRK-3, the second line
+    await pejabat.wait_for_answer(card)
+    shown = await pejabat.wait_for("Status:")
+    assert "BRK-3" in shown.text
+    assert "Batas waktu: Senin, 23 November 2026 09.00 WIB (terlambat 30 menit)" in shown.text
+    assert "Menunggu: Sari Dokumentasi" in shown.text
+    stored_card = await card_of(sinta, "DIK-2026-0001")
+    assert "Menunggu:" not in stored_card.text
+    no_failed_calls(harness)
+
+
+async def card_of(phone: FakeUser, number: str) -> BotMessage:
+    phone.mark()
+    await phone.send_command("berkas", number)
+    return await phone.wait_for("Status:")
