@@ -64,6 +64,7 @@ async def _list(message: Message, context: PpidContext) -> None:
         today,
         today + timedelta(days=UPCOMING_DAYS),
         admin=context.actor.is_admin,
+        standard=context.service.step_deadline,
     )
     await message.reply_text(text)
 

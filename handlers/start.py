@@ -87,7 +87,7 @@ async def bantuan(update: Update, context: PpidContext) -> None:
     """/bantuan: what this person can do, per role."""
     assert update.message is not None
     actor = context.actor
-    parts = [t.HELP_INTRO]
+    parts = [t.help_intro(context.service.step_deadline)]
     parts.extend(t.HELP_ROLE[role] for role in Role if actor.has(role))
     parts.append(
         register_texts.help_text(

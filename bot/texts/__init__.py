@@ -26,7 +26,7 @@ STATE_NAMES = {
     State.DRAFT: "Langkah 1: disusun Petugas PPID",
     State.SUBMITTED: "Langkah 2: menunggu penyerahan oleh Petugas Dokumentasi",
     State.REGISTERED: "Langkah 3: menunggu penerimaan Pejabat PPID",
-    State.STORED: "Tersimpan di storage internal PPID",
+    State.STORED: "Tersimpan di penyimpanan internal PPID",
     State.CANCELLED: "Dibatalkan",
 }
 STEP_NAMES = {

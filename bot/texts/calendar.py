@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from bot.texts import DAYS, h, tanggal
+from bot.texts import DAYS, durasi, h, tanggal
 from sop.calendar import ClosedDay, WorkingHours, clock_text
 from sop.calendar_service import ClosureChange
 
@@ -44,7 +44,13 @@ def hours_text(hours: WorkingHours) -> str:
 
 
 def listing(
-    closed: list[ClosedDay], hours: WorkingHours, start: date, end: date, *, admin: bool
+    closed: list[ClosedDay],
+    hours: WorkingHours,
+    start: date,
+    end: date,
+    *,
+    admin: bool,
+    standard: timedelta,
 ) -> str:
     """The closed days ahead and the working hours the SOP's clock runs in."""
     lines = [
@@ -58,8 +64,8 @@ def listing(
         )
     else:
         lines.append(
-            "Standar waktu SOP (1 jam per langkah) hanya berjalan pada jam kerja; malam, "
-            "akhir pekan, libur nasional dan libur kantor tidak dihitung."
+            f"Standar waktu SOP ({durasi(standard)} per langkah) hanya berjalan pada jam "
+            "kerja; malam, akhir pekan, libur nasional dan libur kantor tidak dihitung."
         )
     lines.append("")
     if closed:

@@ -295,7 +295,7 @@ def confirm_card(record: RecordView) -> str:
 def done(record: RecordView, notified: int) -> str:
     lines = [
         f"✅ <b>Langkah 1 selesai.</b> {h(record.number)} · {h(record.fields.title)}",
-        f"Softcopy tersimpan di storage bagian {h(record.division_name)}.",
+        f"Softcopy tersimpan di penyimpanan bagian {h(record.division_name)}.",
     ]
     if record.current_run is not None:
         lines.append(

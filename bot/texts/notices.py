@@ -9,6 +9,6 @@ RETURNED = (
     "Batas waktu baru: {due}"
 )
 STORED = (
-    "✅ <b>{number}</b> ({title}) telah diterima dan disimpan di storage internal PPID "
+    "✅ <b>{number}</b> “{title}” telah diterima dan disimpan di penyimpanan internal PPID "
     "oleh {who}. Checksum salinan cocok."
 )

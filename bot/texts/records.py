@@ -86,14 +86,14 @@ def _run_lines(
 ) -> list[str]:
     """A step run: what happened and who did it, its start, due and finish, time taken."""
     status = OUTCOME_NAMES.get(step_run.outcome or "", "berjalan")
-    attempt = f" (ke-{step_run.attempt})" if step_run.attempt > 1 else ""
+    attempt = f", putaran ke-{step_run.attempt}" if step_run.attempt > 1 else ""
     who = f" oleh {h(step_run.completed_by_name)}" if step_run.completed_by_name else ""
     mark = ""
     late = step_run.lateness(now)
     if step_run.outcome in {"done", "returned"}:
-        mark = f" (terlambat {durasi(late)})" if late else " (tepat waktu)"
+        mark = f", terlambat {durasi(late)}" if late else ", tepat waktu"
     elif step_run.completed_at is None and late:
-        mark = f" (terlambat {durasi(late)})"
+        mark = f", terlambat {durasi(late)}"
     start = step_run.started_at
     times = f"  mulai {wib(start, tz)} · batas {_moment(step_run.due_at, start, tz)}"
     if step_run.completed_at is not None:
@@ -259,7 +259,7 @@ def card(
             lines.append(f"  … dan {len(division_files) - FILES_SHOWN} softcopy lainnya")
     if ppid_files:
         lines.append(
-            f"Tersimpan di storage internal PPID: {len(ppid_files)} berkas, checksum cocok."
+            f"Tersimpan di penyimpanan internal PPID: {len(ppid_files)} berkas, checksum cocok."
         )
     if record.runs:
         lines.append("")

@@ -300,7 +300,7 @@ def expiry_notice(notice: ExpiryNotice) -> str:
     else:
         when = f"<b>telah berakhir</b> pada {tanggal(notice.ends_on)}"
     return (
-        f"⏳ Masa pengecualian <b>{h(record.number)}</b> ({h(record.fields.title)}) {when}.\n"
+        f"⏳ Masa pengecualian <b>{h(record.number)}</b> “{h(record.fields.title)}” {when}.\n"
         f"Jangka waktu: {h(period_text(record.fields.period))} · "
         f"Bagian {h(record.division_name)}\n\n"
         "Sesuai Pasal 20 UU 14/2008, informasi ini harus ditinjau kembali: bila tetap "
@@ -316,11 +316,11 @@ OPENED_USAGE = (
     "/dibuka DIK-2026-0001 30-11-2026"
 )
 OPENED_CONFIRM = (
-    "🔓 Tandai <b>{number}</b> ({title}) sebagai <b>informasi terbuka</b> sejak {day}?\n"
+    "🔓 Tandai <b>{number}</b> “{title}” sebagai <b>informasi terbuka</b> sejak {day}?\n"
     "Daftar akan menampilkannya sebagai dibuka, dan pemberitahuan akhir masa pengecualian "
     "untuk berkas ini berhenti. Tanda ini tidak dapat dibatalkan dari bot."
 )
-OPENED_DONE = "✅ <b>{number}</b> ({title}) tercatat dibuka sejak {day}."
+OPENED_DONE = "✅ <b>{number}</b> “{title}” tercatat dibuka sejak {day}."
 BUTTON_OPENED_YES = "🔓 Ya, tandai dibuka"
 BUTTON_OPENED_NO = "Batal"
 

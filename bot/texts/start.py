@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.texts import ROLE_NAMES, h, wib
+from bot.texts import ROLE_NAMES, durasi, h, wib
 from sop.model import Role
 
 WELCOME = (
@@ -36,10 +36,15 @@ def wrong_codes_wait(until: datetime, tz: ZoneInfo) -> str:
     )
 
 
-HELP_INTRO = (
-    "<b>Bantuan ppidbot</b>\n"
-    "SOP 25/2021: setiap langkah memiliki standar waktu 1 jam. Semua waktu dalam WIB."
-)
+def help_intro(standard: timedelta) -> str:
+    """The head of /bantuan, with the time standard as configured (``STEP_DEADLINE``)."""
+    return (
+        "<b>Bantuan ppidbot</b>\n"
+        f"SOP 25/2021: setiap langkah memiliki standar waktu {durasi(standard)}. "
+        "Semua waktu dalam WIB."
+    )
+
+
 HELP_COMMON = (
     "/tugas — yang menunggu Anda, dengan batas waktunya\n"
     "/berkas &lt;nomor&gt; — rincian satu berkas, riwayat dan softcopy\n"
@@ -61,7 +66,7 @@ HELP_ROLE = {
     Role.PEJABAT_PPID: (
         "<b>Pejabat PPID (langkah 3)</b>\n"
         "Anda menerima pemberitahuan berisi ringkasan dan softcopy. Tekan <i>Terima &amp; "
-        "simpan</i> untuk menyimpan ke storage internal PPID (checksum diverifikasi dan nomor "
+        "simpan</i> untuk menyimpan ke penyimpanan internal PPID (checksum diverifikasi dan nomor "
         "register diberikan), atau <i>Kembalikan</i> dengan alasan."
     ),
     Role.ADMIN: (

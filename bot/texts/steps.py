@@ -73,7 +73,7 @@ NO_PEJABAT = (
 )
 ANSWER_STORED = "Tersimpan sebagai {number}."
 STORED = (
-    "✅ <b>Diterima dan disimpan di storage internal PPID</b> oleh {who} pada {when}.\n"
+    "✅ <b>Diterima dan disimpan di penyimpanan internal PPID</b> oleh {who} pada {when}.\n"
     "Nomor register: <b>{number}</b> · {copies} salinan, checksum SHA-256 cocok."
 )
 
@@ -138,7 +138,7 @@ RETURN_TARGETS = {
     Step.HANDOVER: "Langkah 2 (Petugas Dokumentasi)",
 }
 RETURN_CHOOSE = (
-    "↩️ Kembalikan <b>{number}</b> ({title}) ke langkah mana?\n"
+    "↩️ Kembalikan <b>{number}</b> “{title}” ke langkah mana?\n"
     "Langkah yang dipilih dijalankan ulang dengan batas waktu baru. Ketik /batal untuk "
     "membatalkan."
 )
@@ -167,7 +167,7 @@ FIX_FIELDS = {
     "consequence": "Uji konsekuensi",
 }
 FIX_CHOOSE = (
-    "✏️ Perbaiki data <b>{number}</b> ({title}). Kolom mana yang akan diperbaiki?\n"
+    "✏️ Perbaiki data <b>{number}</b> “{title}”. Kolom mana yang akan diperbaiki?\n"
     "Ketik /batal untuk membatalkan."
 )
 FIX_ASK_VALUE = (

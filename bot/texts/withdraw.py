@@ -10,7 +10,7 @@ BUTTON_CONFIRM = "🗑 Ya, batalkan {number}"
 BUTTON_KEEP = "✖️ Tidak jadi"
 
 ASK_REASON = (
-    "🗑 <b>Batalkan {number}</b> ({title})?\n"
+    "🗑 <b>Batalkan {number}</b> “{title}”?\n"
     "Berkas yang dibatalkan keluar dari daftar dan tidak lagi diingatkan. Softcopy dan jejak "
     "auditnya tetap tersimpan.\n\n"
     f"Tulis <b>alasan pembatalan</b> (3–{REASON_MAX} karakter), atau tekan <i>Tidak jadi</i>."
@@ -18,7 +18,7 @@ ASK_REASON = (
 REASON_RETRY = "Tulis lagi alasannya, atau tekan <i>Tidak jadi</i>."
 REASON_AS_TEXT = "Alasan pembatalan ditulis sebagai teks. Tulis alasannya, atau ketik /batal."
 CONFIRM = (
-    "🗑 Yakin membatalkan <b>{number}</b> ({title})?\n"
+    "🗑 Yakin membatalkan <b>{number}</b> “{title}”?\n"
     "Alasan: <i>{reason}</i>\n\n"
     "Pembatalan tidak dapat diurungkan dari bot."
 )
@@ -38,7 +38,7 @@ NOT_TOLD = "Pemberitahuan tidak dapat dikirim kepada: {names}."
 
 OPERATOR = "operator PPID (baris perintah)"
 NOTICE = (
-    "🗑 <b>{number}</b> ({title}) dibatalkan oleh {who}.\n"
+    "🗑 <b>{number}</b> “{title}” dibatalkan oleh {who}.\n"
     "Alasan: <i>{reason}</i>\n"
     "Pengingat untuk berkas ini dihentikan; softcopy dan jejak auditnya tetap tersimpan."
 )

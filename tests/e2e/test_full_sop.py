@@ -21,6 +21,7 @@ from sop.model import Actor, RecordView, Role, State, Step
 from storage import Area
 from tests.e2e.flows import fill_in, jpeg, real_pdf
 from tests.e2e.harness import BotHarness
+from tests.e2e.words import assert_house_style
 from tests.emulator import FakeUser
 from tests.emulator.models import BotMessage
 
@@ -254,7 +255,7 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     assert f"Nomor register: {DIK} · 1 salinan, checksum SHA-256 cocok." in stored_card.text
     for person in (rina, sari):
         announced = await person.wait_for(DIK)
-        assert f"{DIK} ({TITLE}) telah diterima dan disimpan" in announced.text
+        assert f"{DIK} “{TITLE}” telah diterima dan disimpan" in announced.text
         assert "oleh Dewi Pejabat" in announced.text
 
     # -- Andi's cards are stale: a clear answer, nothing changes -------------------------
@@ -301,6 +302,7 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     assert await runtime.service.verify_audit_chain() == []
     assert harness.emulator.unanswered_callback_queries() == []
     assert harness.emulator.failed_calls() == []
+    assert_house_style(rina, sari, andi, dewi)
 
 
 async def test_album_of_three_phone_photos_becomes_one_stored_pdf(harness: BotHarness) -> None:
@@ -337,7 +339,7 @@ async def test_album_of_three_phone_photos_becomes_one_stored_pdf(harness: BotHa
     assert andi_copy == pdf
     query = await andi.press(andi_notice, text=rec.BUTTON_ACCEPT)
     assert (await andi.wait_for_answer(query))["text"] == f"Tersimpan sebagai {DIK}."
-    await rina.wait_for(f"{DIK} ({TITLE}) telah diterima dan disimpan")
+    await rina.wait_for(f"{DIK} “{TITLE}” telah diterima dan disimpan")
 
     record = await final_record(harness, o.rina.actor, 1)
     assert (record.state, record.register_number) == (State.STORED, DIK)

@@ -310,7 +310,7 @@ async def test_dibuka_asks_then_marks_the_record_opened(harness: BotHarness) -> 
     assert "sejak 21 November 2026" in ask.text
     done = await press_and_edit(pejabat, ask, "🔓 Ya, tandai dibuka")
     assert (
-        "DIK-2026-0001 (Notulen rapat pleno tertutup) tercatat dibuka sejak 21 November 2026"
+        "DIK-2026-0001 “Notulen rapat pleno tertutup” tercatat dibuka sejak 21 November 2026"
         in (done.text)
     )
     await pejabat.send_command("daftar")
@@ -336,7 +336,7 @@ async def test_the_pejabat_hears_of_an_exemption_ending_soon(harness: BotHarness
     await harness.restart()  # the check at start finds it (if the first start's did not)
 
     notice = await who.pejabat.wait_for("Masa pengecualian")
-    assert "DIK-2026-0001 (Dokumen pengadaan logistik) berakhir dalam 7 hari" in notice.text
+    assert "DIK-2026-0001 “Dokumen pengadaan logistik” berakhir dalam 7 hari" in notice.text
     assert "30 November 2026" in notice.text and "/dibuka DIK-2026-0001" in notice.text
     assert ("Buka DIK-2026-0001", "rec:1") in notice.buttons()
     await who.pejabat2.wait_for("Masa pengecualian")  # sent after the first Pejabat's

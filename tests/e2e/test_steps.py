@@ -174,7 +174,7 @@ async def test_accept_stores_numbers_and_tells_everyone_involved(harness: BotHar
     closed = await o.pejabat1.phone.wait_for_edit(notice1.message_id)
     assert closed.buttons() == []
     assert "Nomor register: DIK-2026-0001" in closed.text
-    assert "Diterima dan disimpan di storage internal PPID oleh Andi Pejabat" in closed.text
+    assert "Diterima dan disimpan di penyimpanan internal PPID oleh Andi Pejabat" in closed.text
 
     stored = await load(harness, record.id)
     assert stored.state is State.STORED
