@@ -28,7 +28,14 @@ class Event:
 
 
 #: Actions that, without an actor, were done on the command line (else: by the bot).
-_OPERATOR_ACTIONS = ("role.", "user.", "invitation.revoked", "division.", "calendar.")
+_OPERATOR_ACTIONS = (
+    "role.",
+    "user.",
+    "invitation.revoked",
+    "division.",
+    "calendar.",
+    "record.cancelled",  # ppidbot record cancel
+)
 
 
 def _who(event: Event) -> str:

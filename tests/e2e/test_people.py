@@ -76,7 +76,7 @@ async def test_a_later_telegram_name_does_not_rewrite_who_did_what(harness: BotH
     admin.mark()
     await admin.send_command("berkas", record.number)
     card = await admin.wait_for(record.number)
-    assert "Langkah 1 (menghasilkan dan menyimpan): selesai oleh Rina (" in card.text
+    assert "Langkah 1 (menghasilkan dan menyimpan): selesai oleh Rina, " in card.text
     assert "Rina Putri" not in card.text
     trail = card.text.split("Jejak audit")[1]
     assert "WIB · Rina · berkas dibuat" in trail

@@ -100,7 +100,7 @@ async def test_a_draft_kept_by_batal_is_withdrawn_from_its_card(harness: BotHarn
     assert "Status: Dibatalkan" in closed.text and "Dibatalkan oleh Rina Petugas" in closed.text
 
     notice = await sinta.wait_for("dibatalkan oleh Rina Petugas")
-    assert "BRK-1 (Notulen rapat yang salah unggah)" in notice.text and REASON in notice.text
+    assert "BRK-1 “Notulen rapat yang salah unggah”" in notice.text and REASON in notice.text
     assert notice.buttons() == [("Buka BRK-1", "rec:1")]
     assert andi.inbox == []  # step 1 never waited on the Pejabat PPID
 
