@@ -36,6 +36,7 @@ from bot.commands import publish_for
 from bot.context import PpidContext
 from bot.notify import send_safely
 from bot.texts import admin as t
+from bot.texts.fitting import button_text
 from handlers.callback_data import CallbackData
 from sop.errors import NotFound, NotRegistered, PermissionDenied, SopError
 from sop.model import Actor, Division, Invitation, Role
@@ -162,7 +163,8 @@ async def _division_keyboard(context: PpidContext) -> InlineKeyboardMarkup | Non
     if not divisions:
         return None
     rows = [
-        [InlineKeyboardButton(d.name, callback_data=InviteDivision(d.id).pack())] for d in divisions
+        [InlineKeyboardButton(button_text(d.name), callback_data=InviteDivision(d.id).pack())]
+        for d in divisions
     ]
     rows.append(
         [

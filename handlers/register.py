@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import texts
 from bot.context import PpidContext
 from bot.texts import register as t
+from bot.texts.fitting import button_text
 from handlers.callback_data import CallbackData, OpenRecord
 from sop import reports
 from sop.errors import SopError
@@ -96,7 +97,7 @@ def _sees_all(actor: Actor) -> bool:
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data.pack())
+    return InlineKeyboardButton(button_text(text), callback_data=data.pack())
 
 
 def _open_buttons(

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import ROLE_NAMES, STEP_NAMES, h, wib
+from bot.texts.fitting import button_text, shorten
 from sop.model import Actor, Division, Invitation, Role
 from sop.people import OpenInvitation, Redeemed, RevocationWarning, WrongCodes
 
@@ -122,7 +123,7 @@ def revoke_invitation_button(item: OpenInvitation) -> str:
     label = f"Batalkan #{item.id} {ROLE_NAMES[item.role]}"
     if item.name:
         label += f" – {item.name}"
-    return label if len(label) <= 60 else label[:59] + "…"
+    return button_text(label)
 
 
 # -- /pengguna -------------------------------------------------------------------------
@@ -171,8 +172,7 @@ def roles_line(person: Actor, divisions: dict[int, str]) -> str:
 
 
 def revoke_button(role: Role, person: Actor) -> str:
-    name = person.full_name if len(person.full_name) <= 30 else person.full_name[:29] + "…"
-    return f"Cabut {ROLE_NAMES[role]} – {name}"
+    return button_text(f"Cabut {ROLE_NAMES[role]} – {shorten(person.full_name, 30)}")
 
 
 def confirm_revoke(role: Role, person: Actor, warning: RevocationWarning | None = None) -> str:

@@ -197,7 +197,7 @@ NO_YEARS = "Belum ada tahun penetapan untuk dipilih."
 
 
 def letter_button(letter: str) -> str:
-    return f"{letter}. {PASAL17[letter][:22]}"
+    return f"{letter}. {shorten(PASAL17[letter], 24)}"
 
 
 # -- /cari -------------------------------------------------------------------------------

@@ -233,3 +233,39 @@ async def test_a_record_at_every_maximum_through_every_card(
     query = await budi.press_raw(tasks.message_id, "full:1")
     assert "tidak ditemukan" in (await budi.wait_for_answer(query))["text"]
     assert [m.message_id for m in budi.inbox] == [tasks.message_id]
+
+
+async def test_buttons_with_long_labels_are_cut_at_a_word(harness: BotHarness) -> None:
+    """The default division "Teknis Penyelenggaraan Pemilu, Partisipasi dan Hubungan
+    Masyarakat" is 67 bytes: every button naming it is cut at a word, with "…"."""
+    long_division = "Teknis Penyelenggaraan Pemilu, Partisipasi dan Hubungan Masyarakat"
+    cut = fitting.button_text(long_division)
+    assert cut.endswith("…") and len(cut.encode()) <= fitting.MAX_BUTTON_BYTES
+    admin = harness.emulator.chat(ADMIN_ID)
+    assert isinstance(admin, FakeUser)
+    await admin.send_command("undang")
+    menu = await admin.wait_for("Pilih peran")
+    await admin.press(menu, text="Petugas PPID")
+    divisions = await admin.wait_for_edit(menu.message_id)
+    assert cut in [label for label, _ in divisions.buttons()]
+
+    await admin.send_command("daftar")
+    page = await admin.wait_for("Daftar Informasi yang Dikecualikan")
+    await admin.press(page, text="Bagian ▾")
+    filters = await admin.wait_for_edit(page.message_id)
+    assert cut in [label for label, _ in filters.buttons()]
+    await admin.press(filters, text="↩️ Kembali")
+    page = await admin.wait_for_edit(page.message_id)
+    await admin.press(page, text="Pasal 17 ▾")
+    letters = await admin.wait_for_edit(page.message_id)
+    labels = [label for label, _ in letters.buttons()]
+    assert "b. mengganggu hak…" in labels  # cut at a word, with "…"
+
+    rina, _ = await harness.person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+    await rina.send_command("baru")
+    await rina.send_text("Data pribadi pemilih disabilitas")
+    question = await rina.wait_for("Bagian:")
+    await rina.press(question, text=t.BUTTON_DIVISION_CHANGE)
+    listing = await rina.wait_for_edit(question.message_id)
+    assert cut in [label for label, _ in listing.buttons()]
+    assert_everything_fits(harness, admin, rina)
