@@ -84,6 +84,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     register.register(application)
     records.register(application)
     full_text.register(application)
+    new_record.register_fallbacks(application)  # a softcopy no conversation took
     start.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
 

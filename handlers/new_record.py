@@ -2,6 +2,10 @@
 the division's storage and completes the step once the officer confirms the SOP's
 requirement "data sudah diperbarui dan terverifikasi".
 
+A softcopy sent outside any conversation (or during the questions, before the draft
+exists) is kept as its Telegram message and attached, through the usual upload, as soon
+as the draft exists; outside a conversation the bot offers to start /baru with it.
+
 The "Perbaiki" button of a draft (returned to step 1, or left unfinished) enters the same
 conversation at the files: add or detach softcopies, correct the data, confirm again.
 
@@ -22,7 +26,7 @@ from enum import IntEnum
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -424,6 +428,7 @@ async def _create_draft(update: Update, context: PpidContext) -> int:
         return await _nudge(update, context, Stage.CLASSIFIED_AT, exc.message)
     data["record_id"] = record.id
     data.pop("fields", None)
+    await _attach_pending(context)
     return await _ask(update, context, Stage.FILES, note=t.draft_created(record))
 
 
@@ -485,20 +490,101 @@ def _choice(update: Update) -> NewRecordChoice:
 
 # -- entry points --------------------------------------------------------------------------
 async def start_new(update: Update, context: PpidContext) -> int:
-    """/baru: a Petugas PPID starts a record; the bot asks for its title."""
-    assert update.message is not None
+    """/baru, or "Mulai berkas baru" under a softcopy sent before: a Petugas PPID starts a
+    record (with the softcopies sent before, if any); the bot asks for its title."""
     actor = context.actor
-    if not actor.has(Role.PETUGAS_PPID):
-        await update.message.reply_text(t.ONLY_PETUGAS)
-        return ConversationHandler.END
+    query = update.callback_query
     assert context.user_data is not None
+    if not actor.has(Role.PETUGAS_PPID):
+        if query is not None:
+            await query.answer(t.ONLY_PETUGAS, show_alert=True)
+        elif update.message is not None:
+            await update.message.reply_text(t.ONLY_PETUGAS)
+        return ConversationHandler.END
+    if query is not None:
+        if not context.user_data.get(OFFERED):
+            await query.answer(t.STALE_BUTTON, show_alert=True)
+            return ConversationHandler.END
+        await query.answer()
+        await _drop_markup(update)
+    pending: list[dict[str, Any]] = context.user_data.pop(OFFERED, [])
     context.user_data[KEY] = {
         "fields": {"division_id": actor.division_id, "pasal17": [], "other_legal_basis": None},
         "photos": [],
         # This conversation's idempotency key, stored with the draft it creates.
         "origin": secrets.token_hex(16),
+        # Softcopies sent before /baru: attached as soon as the draft exists.
+        "pending": pending,
     }
-    return await _ask(update, context, Stage.TITLE)
+    note = t.pending_files(len(pending)) if pending else None
+    return await _ask(update, context, Stage.TITLE, note=note)
+
+
+async def _drop_markup(update: Update) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.info("could not remove the buttons of the offer: %s", exc)
+
+
+# -- a softcopy sent outside any conversation ---------------------------------------------
+#: user_data: softcopies a Petugas PPID sent before any /baru (their messages, as JSON).
+OFFERED = "baru_offered"
+MAX_OFFERED = 10
+
+
+async def offer_new_record(update: Update, context: PpidContext) -> None:
+    """A document or photo outside any conversation: kept, and /baru is offered with it."""
+    message = update.message
+    assert message is not None and context.user_data is not None
+    if not context.actor.has(Role.PETUGAS_PPID):
+        await message.reply_text(t.FILE_NOT_EXPECTED)
+        return
+    offered: list[dict[str, Any]] = context.user_data.setdefault(OFFERED, [])
+    if len(offered) >= MAX_OFFERED:
+        await message.reply_text(t.TOO_MANY_OFFERED.format(count=len(offered)))
+        return
+    group = message.media_group_id
+    album_offered = group is not None and any(m.get("media_group_id") == group for m in offered)
+    offered.append(message.to_dict())
+    if album_offered:
+        return  # one offer for an album; every item is kept
+    name = message.document.file_name if message.document else None
+    await message.reply_text(
+        t.offer(name or t.PHOTO, len(offered)),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [_button(t.BUTTON_START_WITH_FILES, "with_files")],
+                [_button(t.BUTTON_DROP_OFFERED, "drop_offered")],
+            ]
+        ),
+    )
+
+
+async def drop_offered(update: Update, context: PpidContext) -> None:
+    """ "Abaikan" under an offer: the softcopies sent before are not used."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    offered = context.user_data.pop(OFFERED, None)
+    if not offered:
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await _drop_markup(update)
+    await context.bot.send_message(
+        context.actor.telegram_id, t.OFFER_DROPPED.format(count=len(offered))
+    )
+
+
+async def _attach_pending(context: PpidContext) -> None:
+    """The softcopies sent before /baru go into the draft, through the usual upload."""
+    data = _data(context)
+    for raw in data.get("pending", []):
+        message = Message.de_json(raw, context.bot)
+        await got_file(Update(update_id=0, message=message), context)
+    data.pop("pending", None)
 
 
 async def start_redo(update: Update, context: PpidContext) -> int:
@@ -1027,6 +1113,12 @@ async def wrong_input(update: Update, context: PpidContext) -> int | None:
         hint = t.HINT_TEXT
     else:
         hint = t.HINT_BUTTONS
+    data = _data(context)
+    is_file = message.document is not None or bool(message.photo)
+    if is_file and data.get("record_id") is None and len(data.get("pending", [])) < MAX_OFFERED:
+        # Sent before the draft exists: kept, attached as soon as it does.
+        data.setdefault("pending", []).append(message.to_dict())
+        hint = f"{t.pending_files(len(data['pending']))}\n{hint}"
     await _nudge(update, context, stage, hint)
     return None
 
@@ -1097,6 +1189,7 @@ def build_conversation() -> ConversationHandler[PpidContext]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("baru", start_new),
+                button(start_new, pattern=_on("with_files")),
                 button(start_redo, pattern=REDO_PATTERN),
             ],
             states=states,
@@ -1104,6 +1197,7 @@ def build_conversation() -> ConversationHandler[PpidContext]:
                 CommandHandler("batal", cancel),
                 CommandHandler("baru", busy),
                 button(busy_button, pattern=REDO_PATTERN),
+                button(busy_button, pattern=_on("with_files")),
                 button(keep_value, pattern=_on("keep")),
                 MessageHandler(filters.COMMAND & ~_PASS_THROUGH, command_here),
                 MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, wrong_input),
@@ -1115,6 +1209,14 @@ def build_conversation() -> ConversationHandler[PpidContext]:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(build_conversation())
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """After every conversation: a softcopy none of them took is kept and /baru offered."""
+    application.add_handler(
+        MessageHandler((filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND, offer_new_record)
+    )
+    application.add_handler(CallbackQueryHandler(drop_offered, pattern=_on("drop_offered")))
 
 
 __all__ = ["NewRecordChoice", "Stage", "build_conversation", "register", "telegram_chunks"]

@@ -188,6 +188,37 @@ ONLY_PETUGAS = "Hanya Petugas PPID yang dapat mencatat berkas baru (langkah 1)."
 REDO_NOT_POSSIBLE = "Berkas ini tidak sedang menunggu langkah 1 dari Anda."
 
 
+# -- a softcopy sent before /baru -----------------------------------------------------------
+PHOTO = "foto"
+BUTTON_START_WITH_FILES = "📝 Mulai berkas baru dengan softcopy ini"
+BUTTON_DROP_OFFERED = "✖️ Abaikan"
+FILE_NOT_EXPECTED = (
+    "Softcopy hanya diterima dari Petugas PPID saat mencatat berkas (/baru) atau "
+    "memperbaiki berkas pada langkah 1. Berkas ini tidak disimpan."
+)
+TOO_MANY_OFFERED = (
+    "Sudah {count} softcopy menunggu berkas baru. Mulai dahulu dengan /baru (softcopy yang "
+    "menunggu ikut dilampirkan); yang ini tidak disimpan, kirim lagi setelahnya."
+)
+OFFER_DROPPED = "Baik, {count} softcopy tadi tidak dipakai dan tidak disimpan."
+
+
+def offer(name: str, count: int) -> str:
+    waiting = f" ({count} softcopy menunggu)" if count > 1 else ""
+    return (
+        f"📎 <b>{h(shorten(name, 100))}</b> diterima{waiting}, tetapi belum ada berkas yang "
+        "sedang diisi. Mulai berkas baru dengan softcopy ini? Softcopy dilampirkan ke "
+        "berkasnya begitu data berkas selesai diisi (juga bila Anda mengetik /baru)."
+    )
+
+
+def pending_files(count: int) -> str:
+    return (
+        f"📎 {count} softcopy yang sudah Anda kirim akan dilampirkan setelah data berkas "
+        "selesai diisi."
+    )
+
+
 # -- what the bot says as things happen ----------------------------------------------------
 def draft_created(record: RecordView) -> str:
     due = (

@@ -194,8 +194,9 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     assert "minimal 3 karakter" in (await rina.wait_for()).text
     await rina.send_command("entahlah")
     assert "tidak tersedia saat mengisi berkas" in (await rina.wait_for()).text
-    await rina.send_photo(jpeg((1, 2, 3)))
-    assert "tulis judul sebagai teks" in (await rina.wait_for()).text
+    await rina.send_photo(jpeg((1, 2, 3)))  # not the title, but kept for the draft
+    hint = (await rina.wait_for()).text
+    assert "tulis judul sebagai teks" in hint and "1 softcopy yang sudah Anda kirim" in hint
     await rina.send_command("baru")
     assert "sedang mengisi berkas" in (await rina.wait_for()).text
     await rina.send_text(TITLE)  # the question stayed: a good title now goes on
@@ -260,7 +261,12 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     await rina.send_text("Bukittinggi, 01-01-0001")
     assert "paling awal 1 Januari 1945" in (await rina.wait_for()).text
     await rina.send_text("Bukittinggi, 20-11-2026")
+    photo = await rina.wait_for("Tersimpan: foto-")  # the photo sent at the title
     prompt = await rina.wait_for("Kirim softcopy")
+    assert "softcopy terlampir: 1" in prompt.text
+    await rina.press(prompt, text=next(b for b, _ in prompt.buttons() if "Lepas" in b))
+    prompt = await rina.wait_for("dilepas dari berkas")
+    assert "foto-" in photo.text
 
     await rina.send_text("ini dokumennya")
     want = await rina.wait_for("Yang ditunggu sekarang adalah softcopy")
@@ -307,7 +313,8 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     assert record.fields.period.until == date(2031, 12, 31)
     [file] = record.files
     assert file.original_name == "nota dinas.docx"
-    assert len([p for p in await stored_files(harness) if p.startswith("divisi/")]) == 1
+    # The docx, and the photo sent at the title (detached, its bytes kept).
+    assert len([p for p in await stored_files(harness) if p.startswith("divisi/")]) == 2
     assert harness.emulator.failed_calls() == []
 
 
@@ -359,8 +366,8 @@ async def test_cancel_keeps_a_draft_that_already_exists(harness: BotHarness) -> 
     assert "Senin, 23 November 2026 09.00 WIB" in kept.text
     record = await record_of(harness, rina_actor)
     assert record.state is State.DRAFT and len(record.files) == 1
-    await rina.send_photo(jpeg((9, 9, 9)))
-    assert "tidak sedang ditunggu" in (await rina.wait_for()).text
+    await rina.send_photo(jpeg((9, 9, 9)))  # outside a conversation: /baru is offered
+    assert "belum ada berkas yang sedang diisi" in (await rina.wait_for()).text
     assert len((await record_of(harness, rina_actor)).files) == 1
 
     # The draft is continued with "Perbaiki" from /tugas.
