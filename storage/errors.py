@@ -49,6 +49,33 @@ class StoredFileMissing(StorageError):
         self.path = path
 
 
+class StorageFull(StorageError):
+    """The disk (or the bot user's quota) is full: ``ENOSPC`` or ``EDQUOT``. Nothing of the
+    file was kept."""
+
+    def __init__(self, errno: int) -> None:
+        super().__init__("The storage is full (no space left on the device or quota).")
+        self.errno = errno
+
+
+class WriteFailed(StorageError):
+    """Writing a file failed for another operating-system reason (``EIO``, ``EACCES``...).
+    Nothing of the file was kept."""
+
+    def __init__(self, errno: int | None, reason: str) -> None:
+        super().__init__(f"Writing the file failed: {reason}.")
+        self.errno = errno
+        self.reason = reason
+
+
+class PathTaken(StorageError):
+    """The planned final path of a file already exists; it is never overwritten."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The path {path!r} already exists; it is never overwritten.")
+        self.path = path
+
+
 class UnsafePath(StorageError):
     """A relative path is absolute, escapes the storage root, or is otherwise malformed."""
 

@@ -32,10 +32,14 @@ from storage import (
     DocumentStorage,
     EmptyFile,
     FileTooLarge,
+    PathTaken,
     StorageError,
+    StorageFull,
     StoredFile,
     StoredFileMissing,
     UnsafePath,
+    WriteFailed,
+    faults,
     sanitize_filename,
     slugify,
 )
@@ -361,9 +365,10 @@ async def test_disk_full_leaves_nothing(
 
     monkeypatch.setattr(AsyncBufferedIOBase, "write", failing_write)
     source = Source(count=100, size=16 * KB)
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(StorageFull) as caught:
         await store.save(Area.DIVISION, "umum", source, "a.pdf")
     assert caught.value.errno == errno.ENOSPC
+    assert isinstance(caught.value, StorageError)
     assert calls == 3
     assert source.closed
     assert_nothing_left(store)
@@ -376,7 +381,7 @@ async def test_fsync_failure_leaves_nothing(
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(WriteFailed) as caught:
         await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
     assert caught.value.errno == errno.EIO
     assert_nothing_left(store)
@@ -389,7 +394,7 @@ async def test_rename_failure_leaves_nothing(
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(WriteFailed) as caught:
         await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
     assert caught.value.errno == errno.EXDEV
     assert_nothing_left(store)
@@ -895,3 +900,118 @@ def test_public_api() -> None:
     assert expected <= set(storage.__all__)
     for name in expected:
         assert hasattr(storage, name)
+
+
+# ---------------------------------------------------------------------------- planned paths,
+# permissions, full disks and inspection
+
+
+async def test_a_planned_file_lands_exactly_at_its_path(store: DocumentStorage) -> None:
+    planned = store.plan(Area.DIVISION, "Hukum dan SDM", "Nota Dinas.pdf")
+    assert re.fullmatch(
+        r"divisi/hukum-dan-sdm/\d{4}/\d{2}/[0-9a-f]{12}-Nota_Dinas\.pdf", planned.path
+    )
+    assert not store.exists(planned.path)  # planning writes nothing
+    stored = await store.write(planned, collect_source(b"isi"))
+    assert stored.path == planned.path and stored.original_name == "Nota Dinas.pdf"
+    assert await store.read_bytes(planned.path) == b"isi"
+
+
+async def test_a_planned_path_that_exists_is_never_overwritten(store: DocumentStorage) -> None:
+    planned = store.plan(Area.DIVISION, "umum", "a.pdf")
+    await store.write(planned, collect_source(b"first"))
+    with pytest.raises(PathTaken):
+        await store.write(planned, collect_source(b"second"))
+    assert await store.read_bytes(planned.path) == b"first"
+    assert_nothing_left(store, except_paths=(planned.path,))
+
+
+async def test_files_and_directories_are_private(store: DocumentStorage) -> None:
+    stored = await store.save_bytes(Area.DIVISION, "umum", b"rahasia", "a.pdf")
+    copy = await store.copy(
+        stored.path, Area.PPID, "umum", expected_sha256=hashlib.sha256(b"rahasia").hexdigest()
+    )
+    for path in (stored.path, copy.path):
+        assert stat.S_IMODE(store.absolute(path).stat().st_mode) == 0o600
+        directory = store.absolute(path).parent
+        while directory != store.root.parent:
+            assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+            directory = directory.parent
+    assert stat.S_IMODE(store.temp_dir.stat().st_mode) == 0o700
+
+
+async def test_secure_tightens_directories_made_before(root: Path) -> None:
+    (root / "divisi" / "umum").mkdir(parents=True, mode=0o755)
+    os.chmod(root, 0o755)
+    os.chmod(root / "divisi", 0o755)
+    store = DocumentStorage(root, max_size=MB)
+    await store.secure()
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(root / "divisi").st_mode) == 0o700
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+async def test_a_full_disk_or_quota_at_any_point_is_storage_full(
+    store: DocumentStorage, code: int
+) -> None:
+    action = "enospc" if code == errno.ENOSPC else "edquot"
+    for point in ("storage.chunk", "storage.written"):
+        faults.arm(point, action)
+        try:
+            with pytest.raises(StorageFull) as caught:
+                await store.save_bytes(Area.DIVISION, "umum", b"data" * 1000, "a.pdf")
+        finally:
+            faults.disarm()
+        assert caught.value.errno == code
+        assert_nothing_left(store)
+
+
+async def test_a_full_disk_while_copying_keeps_only_the_source(store: DocumentStorage) -> None:
+    source = await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
+    faults.arm("storage.chunk", "enospc")
+    try:
+        with pytest.raises(StorageFull):
+            await store.copy(
+                source.path, Area.PPID, "umum", expected_sha256=hashlib.sha256(b"data").hexdigest()
+            )
+    finally:
+        faults.disarm()
+    assert_nothing_left(store, except_paths=(source.path,))
+
+
+async def test_an_inspector_refusal_keeps_nothing(store: DocumentStorage) -> None:
+    seen: list[bytes] = []
+
+    def refuse(handle: Any) -> None:
+        seen.append(handle.read())
+        raise ValueError("not what it claims to be")
+
+    with pytest.raises(ValueError, match="not what it claims"):
+        await store.save(Area.DIVISION, "umum", collect_source(b"isi"), "a.pdf", inspect=refuse)
+    assert seen == [b"isi"]  # the inspector saw the whole written file
+    assert_nothing_left(store)
+
+
+async def test_cleanup_temp_with_a_minimum_age_keeps_fresh_files(store: DocumentStorage) -> None:
+    store.temp_dir.mkdir(parents=True)
+    old, fresh = store.temp_dir / "old.part", store.temp_dir / "fresh.part"
+    old.write_bytes(b"old")
+    fresh.write_bytes(b"fresh")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert await store.cleanup_temp(min_age=600) == 1
+    assert not old.exists() and fresh.exists()
+
+
+def test_unknown_fault_actions_are_refused() -> None:
+    faults.arm("x", "explode")
+    try:
+        with pytest.raises(ValueError, match="unknown fault action"):
+            asyncio.run(faults.reached("x"))
+    finally:
+        faults.disarm()
+    asyncio.run(faults.reached("x"))  # disarmed: nothing happens
+
+
+async def collect_source(data: bytes) -> AsyncIterator[bytes]:
+    yield data
