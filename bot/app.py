@@ -16,7 +16,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import reminders
+from bot import file_jobs, reminders
 from bot.application import PpidApplication
 from bot.commands import publish_default
 from bot.context import BotData, PpidContext
@@ -70,6 +70,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     schedule_weekly_check(application)  # the JobQueue runs it once the application starts
     # The JobQueue runs the reminder rebuild as soon as it starts.
     reminders.install(application, runtime)
+    file_jobs.install(application, runtime)  # full-disk alerts; interrupted uploads told
     return application
 
 

@@ -133,7 +133,7 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(signum, stop.set)
-    runtime = await Runtime.open(settings, clock=clock)
+    runtime = await Runtime.open(settings, clock=clock, recover=True)
     try:
         application = build_application(runtime)
         if not await _reach_telegram(application, stop, backoff or Backoff()):
@@ -342,7 +342,8 @@ async def _with_operator_runtime(
     settings: Settings, action: Callable[[Runtime], Awaitable[int]]
 ) -> int:
     """Like :func:`_with_runtime`, without adding the configured admins first: check and
-    export only read, and import needs the database untouched."""
+    export change no record (check only removes what interrupted writes left behind), and
+    import needs the database untouched."""
     return await _with_runtime(settings.model_copy(update={"admin_telegram_ids": []}), action)
 
 
@@ -353,7 +354,7 @@ async def _check(runtime: Runtime) -> int:
     checker = IntegrityChecker(create_sessionmaker(runtime.engine), runtime.storage, runtime.clock)
     report = await checker.check()
     print(report.render_text(runtime.settings.tz))
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 def _transfer(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
@@ -530,7 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "check",
-        help="re-hash every stored file and verify the database (exit 1 on any problem)",
+        help=(
+            "re-hash every stored file and verify the database; exit 1 for damage, "
+            "2 when steps are only late"
+        ),
     )
     export = sub.add_parser("export", help="write a complete export (manifest and files)")
     export.add_argument("directory", help="a new or empty directory")

@@ -280,3 +280,46 @@ class OfficeClosureRow(Base):
     description: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the CLI
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FileIntentRow(Base):
+    """A file on its way to (or off) the disk, committed before its bytes are written.
+
+    The final path is decided up front. The transaction that records the file (adds its
+    record_files row, or points a row at a moved copy) deletes the intent; whatever a crash
+    leaves behind is reconciled from these rows: a path that no record_files row refers to
+    is removed. An upload cut short is kept as ``interrupted`` until its sender was told.
+    """
+
+    __tablename__ = "file_intents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # upload, merge, copy, move, discard
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # where the sender is told
+    original_name: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    interrupted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class AlbumItemRow(Base):
+    """One item of an album (Telegram media group) whose summary is not sent yet: each item
+    is stored as it arrives, the sender gets one acknowledgement for the whole album."""
+
+    __tablename__ = "album_items"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index("ix_album_items_group", "chat_id", "media_group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    media_group_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    stored: Mapped[bool] = mapped_column(Boolean)
+    line: Mapped[str] = mapped_column(Text)  # what the summary says about this item
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

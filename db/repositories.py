@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    AlbumItemRow,
     AuditHeadRow,
     AuditRow,
     DivisionRow,
     ExpiryNoticeRow,
+    FileIntentRow,
     InvitationAttemptRow,
     InvitationRow,
     KeyValueRow,
@@ -26,6 +28,9 @@ from db.models import (
     UserRoleRow,
     UserRow,
 )
+
+#: The kv_store namespace of throttled alerts (when each was last sent).
+ALERTS = "alerts"
 
 
 class Repository:
@@ -303,6 +308,101 @@ class Repository:
             update(RecordFileRow).where(RecordFileRow.id == file_id).values(removed_at=at)
         )
 
+    async def files_in_area(self, record_id: int, area: str) -> Sequence[RecordFileRow]:
+        """Every file of a record in ``area``, detached ones included (they move along)."""
+        query = (
+            select(RecordFileRow)
+            .where(RecordFileRow.record_id == record_id, RecordFileRow.area == area)
+            .order_by(RecordFileRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def set_file_path(self, file_id: int, path: str) -> None:
+        await self.session.execute(
+            update(RecordFileRow).where(RecordFileRow.id == file_id).values(path=path)
+        )
+
+    # -- file intents (crash-consistent writes) ----------------------------------------
+    async def add_intents(self, rows: Sequence[FileIntentRow]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def delete_intents(self, paths: Sequence[str]) -> None:
+        """Settle the intents of ``paths`` (their files are recorded, or gone)."""
+        if paths:
+            await self.session.execute(
+                delete(FileIntentRow).where(FileIntentRow.path.in_(list(paths)))
+            )
+
+    async def unsettled_intents(
+        self, *, created_before: datetime | None = None
+    ) -> Sequence[FileIntentRow]:
+        """Intents not reconciled yet (not ``interrupted``), oldest first; with
+        ``created_before`` only those older than that."""
+        query = (
+            select(FileIntentRow)
+            .where(FileIntentRow.interrupted_at.is_(None))
+            .order_by(FileIntentRow.id)
+        )
+        if created_before is not None:
+            query = query.where(FileIntentRow.created_at < created_before)
+        return (await self.session.scalars(query)).all()
+
+    async def intent_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` an unsettled intent names (a write in progress)."""
+        if not paths:
+            return set()
+        query = select(FileIntentRow.path).where(
+            FileIntentRow.path.in_(list(paths)), FileIntentRow.interrupted_at.is_(None)
+        )
+        return set((await self.session.scalars(query)).all())
+
+    async def mark_intents_interrupted(self, intent_ids: Sequence[int], at: datetime) -> None:
+        if intent_ids:
+            await self.session.execute(
+                update(FileIntentRow)
+                .where(FileIntentRow.id.in_(list(intent_ids)))
+                .values(interrupted_at=at)
+            )
+
+    async def delete_intents_by_id(self, intent_ids: Sequence[int]) -> None:
+        if intent_ids:
+            await self.session.execute(
+                delete(FileIntentRow).where(FileIntentRow.id.in_(list(intent_ids)))
+            )
+
+    async def interrupted_intents(self) -> Sequence[FileIntentRow]:
+        query = (
+            select(FileIntentRow)
+            .where(FileIntentRow.interrupted_at.is_not(None))
+            .order_by(FileIntentRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    # -- album items (one acknowledgement per album) -----------------------------------
+    async def add_album_item(self, row: AlbumItemRow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def album_items(self, chat_id: int, media_group_id: str) -> Sequence[AlbumItemRow]:
+        query = (
+            select(AlbumItemRow)
+            .where(AlbumItemRow.chat_id == chat_id, AlbumItemRow.media_group_id == media_group_id)
+            .order_by(AlbumItemRow.message_id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def delete_album_items(self, item_ids: Sequence[int]) -> None:
+        if item_ids:
+            await self.session.execute(
+                delete(AlbumItemRow).where(AlbumItemRow.id.in_(list(item_ids)))
+            )
+
+    async def pending_albums(self) -> list[tuple[int, str]]:
+        """Every (chat, media group) with items whose summary was not sent."""
+        query = select(AlbumItemRow.chat_id, AlbumItemRow.media_group_id).distinct()
+        return [(chat, group) for chat, group in (await self.session.execute(query)).all()]
+
     async def all_files(self) -> Sequence[RecordFileRow]:
         return (await self.session.scalars(select(RecordFileRow).order_by(RecordFileRow.id))).all()
 
@@ -478,6 +578,31 @@ class Repository:
         await self.session.execute(
             delete(KeyValueRow).where(KeyValueRow.namespace == namespace, KeyValueRow.key == key)
         )
+
+    async def claim_alert(self, key: str, at: datetime, every: timedelta) -> bool:
+        """Claim the right to send the alert ``key`` now: True at most once per ``every``
+        (a conditional UPDATE, or the first INSERT: two claims at once cannot both win)."""
+        renewed = await self.session.execute(
+            update(KeyValueRow)
+            .where(
+                KeyValueRow.namespace == ALERTS,
+                KeyValueRow.key == key,
+                KeyValueRow.updated_at <= at - every,
+            )
+            .values(updated_at=at)
+        )
+        if renewed.rowcount:  # type: ignore[attr-defined]
+            return True
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (
+            dialect_insert(KeyValueRow)
+            .values(namespace=ALERTS, key=key, data="{}", updated_at=at)
+            .on_conflict_do_nothing(index_elements=["namespace", "key"])
+        )
+        return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
     # -- integrity checks and export/import (the operator's tools) ---------------------
     async def record_numbers(self) -> dict[int, str | None]:

@@ -33,6 +33,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -51,12 +52,14 @@ from sop.model import (
     PASAL17,
     DurationUnit,
     ExemptionPeriod,
+    FileView,
     PeriodKind,
     RecordFields,
     RecordView,
     Role,
     State,
 )
+from sop.softcopy import ACCEPTED, EXTENSION_OF
 from sop.validation import (
     parse_date,
     parse_period_duration,
@@ -71,23 +74,6 @@ from sop.validation import (
 log = logging.getLogger(__name__)
 
 KEY = "baru"  # this conversation's part of user_data
-
-#: What a softcopy may be: its extension, and the MIME type it is stored with.
-ACCEPTED = {
-    ".pdf": "application/pdf",
-    ".doc": "application/msword",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xls": "application/vnd.ms-excel",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".ppt": "application/vnd.ms-powerpoint",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-}
-_EXTENSION_OF = {mime: ext for ext, mime in reversed(ACCEPTED.items())}
 
 PERIOD_KINDS = [
     PeriodKind.UNTIL_DATE,
@@ -132,6 +118,7 @@ ORDER = [
 #: What can be corrected on a draft: key, first question, the fields it changes.
 EDITABLE: list[tuple[str, Stage, tuple[str, ...]]] = [
     ("title", Stage.TITLE, ("title",)),
+    ("division", Stage.DIVISION, ("division_id",)),
     ("description", Stage.DESCRIPTION, ("description",)),
     ("basis", Stage.PASAL, ("pasal17", "other_legal_basis")),
     ("consequence", Stage.CONSEQUENCE, ("consequence",)),
@@ -256,7 +243,12 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
     elif stage is Stage.DIVISION:
         divisions = await service.divisions()
         preset = next((d for d in divisions if d.id == fields.get("division_id")), None)
-        if preset is not None and not data.get("pick_division"):
+        own = next((d for d in divisions if d.id == context.actor.division_id), None)
+        if editing:
+            current = preset.name if preset is not None else "?"
+            text = t.ASK_DIVISION_EDIT.format(name=h(current))
+            rows = [[_button(d.name, "div", d.id)] for d in divisions if d is not preset]
+        elif preset is not None and not data.get("pick_division"):
             text = t.ASK_DIVISION.format(name=h(preset.name))
             rows = [
                 [_button(t.BUTTON_DIVISION_OK, "div", preset.id)],
@@ -264,6 +256,8 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
             ]
         else:
             text = t.PICK_DIVISION
+            if own is not None:
+                text += "\n" + t.OWN_DIVISION_DEFAULT.format(name=h(own.name))
             rows = [[_button(d.name, "div", d.id)] for d in divisions]
     elif stage is Stage.DESCRIPTION:
         text = t.ASK_DESCRIPTION
@@ -343,6 +337,7 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         rows.append([_button(t.BUTTON_BACK, "back")])
     if editing and stage in {
         Stage.TITLE,
+        Stage.DIVISION,
         Stage.DESCRIPTION,
         Stage.PASAL,
         Stage.CONSEQUENCE,
@@ -644,7 +639,12 @@ async def division_chosen(update: Update, context: PpidContext) -> int:
     await query.answer()
     _fields(context)["division_id"] = division.id
     _data(context).pop("pick_division", None)
-    await _close(update, t.CHOSEN_DIVISION.format(name=h(division.name)))
+    chosen = t.CHOSEN_DIVISION.format(name=h(division.name))
+    if division.id != context.actor.division_id:  # filed elsewhere than the officer's own
+        chosen += "\n" + t.OTHER_DIVISION_NOTE.format(name=h(division.name))
+    if _editing(context) is not None:
+        chosen += "\n" + t.FILES_MOVE_ALONG
+    await _close(update, chosen)
     return await _answered(update, context, Stage.DIVISION)
 
 
@@ -828,8 +828,47 @@ async def got_classified_at(update: Update, context: PpidContext) -> int:
 
 
 # -- softcopies ------------------------------------------------------------------------------
+class _Refused(Exception):
+    """A softcopy that was not stored, with what to tell the officer (HTML)."""
+
+    def __init__(self, name: str, text: str) -> None:
+        super().__init__(text)
+        self.name = name
+        self.text = text
+
+
 async def got_file(update: Update, context: PpidContext) -> int:
-    """A document or photo arrived: checked, streamed into storage and attached at once."""
+    """A document or photo arrived: checked, streamed into storage and attached at once. An
+    album's items are stored one by one and acknowledged together, in one summary."""
+    message = update.message
+    assert message is not None
+    group = message.media_group_id
+    if group is not None:  # no summary while one of the album's items is being stored
+        _hold_album_summary(context, message.chat_id, group)
+    try:
+        stored = await _store_softcopy(update, context)
+    except _Refused as refused:
+        if group is None:
+            return await _nudge(update, context, Stage.FILES, refused.text)
+        line = t.refused_line(refused.name, refused.text)
+        await _album_item(context, message.chat_id, message.message_id, group, False, line)
+        return Stage.FILES
+    service, actor = context.service, context.actor
+    also_in = await service.records_with_same_content(actor, stored.id)
+    if group is not None:
+        line = t.stored_line(stored, also_in)
+        await _album_item(context, message.chat_id, message.message_id, group, True, line)
+        return Stage.FILES
+    record = await service.record(actor, _data(context)["record_id"])
+    await message.reply_text(
+        t.file_stored(stored, len(t.division_files(record)), also_in),
+        reply_markup=InlineKeyboardMarkup(_files_rows()),
+    )
+    return Stage.FILES
+
+
+async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
+    """Check, download and attach the message's softcopy; _Refused says why it was not."""
     message = update.message
     assert message is not None
     limit = context.runtime.settings.max_file_size
@@ -837,12 +876,12 @@ async def got_file(update: Update, context: PpidContext) -> int:
         document = message.document
         name = document.file_name or ""
         extension = PurePosixPath(name).suffix.lower()
-        if not extension and document.mime_type in _EXTENSION_OF:
-            extension = _EXTENSION_OF[document.mime_type]
+        if not extension and document.mime_type in EXTENSION_OF:
+            extension = EXTENSION_OF[document.mime_type]
             name = f"dokumen{extension}"
         if extension not in ACCEPTED:
             kind = extension or document.mime_type or "tanpa nama"
-            return await _nudge(update, context, Stage.FILES, t.unsupported_file(kind))
+            raise _Refused(name or kind, t.unsupported_file(kind))
         file_id, size, mime, is_photo = (
             document.file_id,
             document.file_size,
@@ -854,34 +893,116 @@ async def got_file(update: Update, context: PpidContext) -> int:
         name, file_id, size = t.photo_name(message.message_id), photo.file_id, photo.file_size
         mime, is_photo = "image/jpeg", True
     if size is not None and size > limit:
-        return await _nudge(update, context, Stage.FILES, t.too_big(name, size, limit))
+        raise _Refused(name, t.too_big(name, size, limit))
     try:
         telegram_file = await context.bot.get_file(file_id)
     except BadRequest as exc:
         if "too big" in exc.message.lower():  # the Bot API's own 20 MB download limit
-            text = t.TOO_BIG_FOR_TELEGRAM.format(name=h(name))
-            return await _nudge(update, context, Stage.FILES, text)
-        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
-    except TelegramError:
-        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
+            raise _Refused(name, t.TOO_BIG_FOR_TELEGRAM.format(name=h(name))) from exc
+        raise _Refused(name, t.DOWNLOAD_FAILED) from exc
+    except TelegramError as exc:
+        raise _Refused(name, t.DOWNLOAD_FAILED) from exc
     if not telegram_file.file_path:
-        return await _nudge(update, context, Stage.FILES, t.DOWNLOAD_FAILED)
+        raise _Refused(name, t.DOWNLOAD_FAILED)
+    # What Telegram says the file holds: a shorter (or longer) download is not stored.
+    expected = telegram_file.file_size or size
     data = _data(context)
-    service, actor = context.service, context.actor
+    chunks = telegram_chunks(telegram_file.file_path, expected_size=expected)
     try:
-        stored = await service.attach_file(
-            actor, data["record_id"], telegram_chunks(telegram_file.file_path), name, mime
+        stored = await context.service.attach_file(
+            context.actor, data["record_id"], chunks, name, mime
         )
     except SopError as exc:
-        return await _nudge(update, context, Stage.FILES, exc.message)
+        raise _Refused(name, h(exc.message)) from exc
+    except Exception as exc:
+        # Whatever failed, the file was not kept: say so (the global apology would say
+        # "Data Anda tidak hilang", which is untrue of this file).
+        reference = secrets.token_hex(4).upper()
+        log.exception("storing softcopy %r failed [ref %s]", name, reference)
+        raise _Refused(name, t.NOT_STORED_ERROR.format(name=h(name), ref=reference)) from exc
     if is_photo:
         data.setdefault("photos", []).append(stored.id)
-    record = await service.record(actor, data["record_id"])
-    await message.reply_text(
-        t.file_stored(stored, len(t.division_files(record))),
-        reply_markup=InlineKeyboardMarkup(_files_rows()),
+    return stored
+
+
+# -- albums: one acknowledgement for all the items of a media group --------------------------
+#: How long after an album's last item the summary waits for more (Telegram delivers an
+#: album as separate messages, usually within a second).
+ALBUM_WAIT = 1.5
+ALBUMS_START_JOB = "albums:pending"
+
+
+def _album_job_name(chat_id: int, group: str) -> str:
+    return f"album:{chat_id}:{group}"
+
+
+def _hold_album_summary(context: PpidContext, chat_id: int, group: str) -> None:
+    assert context.job_queue is not None
+    for job in context.job_queue.get_jobs_by_name(_album_job_name(chat_id, group)):
+        job.schedule_removal()
+
+
+def _schedule_album_summary(
+    job_queue: JobQueue[Any], chat_id: int, group: str, when: float = ALBUM_WAIT
+) -> None:
+    name = _album_job_name(chat_id, group)
+    for job in job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    job_queue.run_once(
+        send_album_summary, when=when, data={"chat": chat_id, "group": group}, name=name
     )
-    return Stage.FILES
+
+
+async def _album_item(
+    context: PpidContext, chat_id: int, message_id: int, group: str, stored: bool, line: str
+) -> None:
+    """Keep what happened to one album item (in the database, so a restart loses nothing)
+    and (re)start the wait for the album's summary."""
+    assert context.job_queue is not None
+    await context.runtime.albums.add(
+        chat_id,
+        group,
+        message_id,
+        context.actor.user_id,
+        _data(context)["record_id"],
+        stored,
+        line,
+    )
+    _schedule_album_summary(context.job_queue, chat_id, group)
+
+
+async def send_album_summary(context: PpidContext) -> None:
+    """The album's items are all in: one message says what was stored and what was not."""
+    assert context.job is not None
+    job_data: dict[str, Any] = context.job.data  # type: ignore[assignment]
+    chat_id, group = int(job_data["chat"]), str(job_data["group"])
+    albums, service = context.runtime.albums, context.service
+    items = await albums.items(chat_id, group)
+    if not items:
+        return
+    count: int | None = None
+    actor = await service.actor_by_telegram(chat_id)  # the officer's private chat
+    if actor is not None:
+        try:
+            count = len(t.division_files(await service.record(actor, items[-1].record_id)))
+        except SopError:
+            count = None
+    text = t.album_summary([item.line for item in items], sum(i.stored for i in items), count)
+    try:
+        await context.bot.send_message(
+            chat_id, text, reply_markup=InlineKeyboardMarkup(_files_rows())
+        )
+    except TelegramError:
+        log.exception("could not send the summary of album %s to chat %s", group, chat_id)
+        return  # kept: the next start sends it
+    await albums.forget([item.id for item in items])
+
+
+async def _resume_album_summaries(context: PpidContext) -> None:
+    """At start: albums whose summary a restart interrupted get it now."""
+    assert context.job_queue is not None
+    for chat_id, group in await context.runtime.albums.pending():
+        _schedule_album_summary(context.job_queue, chat_id, group, when=0)
 
 
 async def detach(update: Update, context: PpidContext) -> int:
@@ -1209,6 +1330,8 @@ def build_conversation() -> ConversationHandler[PpidContext]:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(build_conversation())
+    if application.job_queue is not None:  # album summaries a restart interrupted
+        application.job_queue.run_once(_resume_album_summaries, when=0, name=ALBUMS_START_JOB)
 
 
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]

@@ -73,6 +73,7 @@ class Stage(IntEnum):
     RETURN_REASON = 1
     FIX_FIELD = 2
     FIX_VALUE = 3
+    FIX_DIVISION = 4
 
 
 # -- callback data ("stp" family) ------------------------------------------------------
@@ -92,6 +93,15 @@ class FixField(CallbackData):
     prefix: ClassVar[str] = "stp:fix"
     record_id: int
     field: str
+
+
+@dataclass(frozen=True)
+class FixDivision(CallbackData):
+    """The division a record is moved to in the step-2 correction (its files move along)."""
+
+    prefix: ClassVar[str] = "stp:div"
+    record_id: int
+    division_id: int
 
 
 @dataclass(frozen=True)
@@ -461,6 +471,8 @@ async def fix_field(update: Update, context: PpidContext) -> int | None:
     await query.answer()
     label = t.FIX_FIELDS[data.field]
     _user_data(context)[FIX_KEY] = {**pending, "field": data.field, "prompt": None}
+    if data.field == t.FIX_DIVISION_FIELD:
+        return await _ask_division(context, query, record)
     question = t.FIX_ASK_VALUE.format(
         label=label,
         label_lower=label.lower(),
@@ -503,6 +515,77 @@ async def fix_value(update: Update, context: PpidContext) -> int | None:
         return ConversationHandler.END
     _user_data(context).pop(FIX_KEY, None)
     await message.reply_text(t.FIX_DONE.format(label=label, number=texts.h(record.number)))
+    if pending.get("card") is not None:
+        status = t.FIX_STATUS.format(
+            label=label, who=texts.h(actor.full_name), when=_now_text(context)
+        )
+        await _close_card(context, actor.telegram_id, pending["card"], record, status)
+    await show_record(update, context, record)
+    return ConversationHandler.END
+
+
+async def _ask_division(context: PpidContext, query: CallbackQuery, record: RecordView) -> int:
+    """The division question of the correction: one button per other active division."""
+    divisions = [d for d in await context.service.divisions() if d.id != record.fields.division_id]
+    buttons = [
+        [InlineKeyboardButton(d.name, callback_data=FixDivision(record.id, d.id).pack())]
+        for d in divisions
+    ]
+    question = t.FIX_ASK_DIVISION.format(
+        number=texts.h(record.number), current=texts.h(record.division_name)
+    )
+    markup = InlineKeyboardMarkup([*buttons, _cancel_row(FIX_FLOW)])
+    try:
+        await query.edit_message_text(question, reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not edit the correction question: %s", exc)
+        await context.bot.send_message(context.actor.telegram_id, question, reply_markup=markup)
+    return Stage.FIX_DIVISION
+
+
+async def fix_division(update: Update, context: PpidContext) -> int | None:
+    """A division was chosen: the record moves there, its softcopies with it."""
+    query, data = _pressed_data(update, FixDivision)
+    if data is None:
+        await _malformed(query)
+        return None
+    pending = _user_data(context).get(FIX_KEY)
+    if (
+        not pending
+        or pending["record_id"] != data.record_id
+        or pending.get("field") != t.FIX_DIVISION_FIELD
+    ):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return None
+    actor = context.actor
+    try:
+        record = await context.service.update_fields(
+            actor,
+            data.record_id,
+            {"division_id": data.division_id},
+            expected_version=pending.get("version"),
+        )
+    except InvalidInput as exc:
+        await _refuse(query, exc)
+        return None
+    except SopError as exc:
+        _user_data(context).pop(FIX_KEY, None)
+        await _refuse(query, exc)
+        await _drop_buttons(context, actor.telegram_id, _pressed(query))
+        return ConversationHandler.END
+    await query.answer()
+    _user_data(context).pop(FIX_KEY, None)
+    label = t.FIX_FIELDS[t.FIX_DIVISION_FIELD]
+    moved = t.FIX_DIVISION_DONE.format(
+        number=texts.h(record.number),
+        name=texts.h(record.division_name),
+        files=len(t.division_files(record)),
+    )
+    try:
+        await query.edit_message_text(moved, reply_markup=None)
+    except BadRequest as exc:
+        log.info("could not edit the division question: %s", exc)
+        await context.bot.send_message(actor.telegram_id, moved)
     if pending.get("card") is not None:
         status = t.FIX_STATUS.format(
             label=label, who=texts.h(actor.full_name), when=_now_text(context)
@@ -595,6 +678,11 @@ def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
                     MessageHandler(_TEXT, fix_value),
                     MessageHandler(_NOT_TEXT, fix_value_as_text),
                 ],
+                Stage.FIX_DIVISION: [
+                    CallbackQueryHandler(fix_division, pattern=FixDivision.regex()),
+                    cancel,
+                    MessageHandler(_TEXT | _NOT_TEXT, fix_use_buttons),
+                ],
             },
             fallbacks=[CommandHandler("batal", cancel_command)],
             allow_reentry=True,
@@ -612,4 +700,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(cancel_button, pattern=StepCancel.regex()))
 
 
-__all__ = ["FixField", "ReturnTarget", "StepCancel", "register"]
+__all__ = ["FixDivision", "FixField", "ReturnTarget", "StepCancel", "register"]

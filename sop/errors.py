@@ -84,3 +84,12 @@ class IntegrityFailure(SopError):
         "Verifikasi checksum salinan gagal; berkas tidak disimpan. Silakan coba lagi "
         "atau hubungi admin."
     )
+
+
+class DiskFull(FileRejected):
+    """The server's storage is full (or the quota used up): nothing of the file was kept."""
+
+    default_message = (
+        "Berkas TIDAK tersimpan: ruang penyimpanan server penuh. Mohon coba lagi nanti, "
+        "setelah ruang dikosongkan."
+    )

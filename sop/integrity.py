@@ -1,5 +1,13 @@
 """The sanity checker: stored files against the database, orphans, overdue steps and the
-audit hash chain. Plain Python, no Telegram; the CLI prints it, the bot summarises it."""
+audit hash chain. Plain Python, no Telegram; the CLI prints it, the bot summarises it.
+
+Before it looks, it reconciles what interrupted writes left behind (:mod:`sop.files`): a
+file an old intent names and no row records is removed. Younger intents are writes in
+progress; their files are not orphans.
+
+Findings are of two kinds: *damage* (missing or altered files, orphans, a broken audit
+chain) and *lateness* (steps past their due time). ``ppidbot check`` exits 1 for damage and
+2 when lateness is the only finding."""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.repositories import Repository
 from sop.audit import chain_entry, verify_chain
 from sop.clock import Clock
+from sop.files import STALE_INTENT_AGE, FileRecovery
 from sop.model import Step
 from storage import DocumentStorage, StorageError, StoredFileMissing, UnsafePath
 
@@ -88,6 +97,10 @@ class IntegrityReport:
     orphan_files: list[OrphanFile] = field(default_factory=list)
     overdue_steps: list[OverdueStep] = field(default_factory=list)
     audit_problems: list[AuditProblem] = field(default_factory=list)
+    #: Files of interrupted writes that the check removed (not a problem: reconciled).
+    removed_leftovers: list[str] = field(default_factory=list)
+    #: Files of writes still running (named by a recent intent; not orphans).
+    writes_in_progress: list[str] = field(default_factory=list)
 
     @property
     def damaged_files(self) -> int:
@@ -109,8 +122,30 @@ class IntegrityReport:
         )
 
     @property
+    def damage_count(self) -> int:
+        """Findings that mean something is broken: missing, altered or orphan files, or a
+        broken audit chain."""
+        return self.problem_count - len(self.overdue_steps)
+
+    @property
+    def damaged(self) -> bool:
+        return self.damage_count > 0
+
+    @property
+    def only_late(self) -> bool:
+        """Nothing is broken; some steps are past their due time."""
+        return not self.damaged and bool(self.overdue_steps)
+
+    @property
     def ok(self) -> bool:
         return self.problem_count == 0
+
+    @property
+    def exit_code(self) -> int:
+        """0: no finding; 1: damage; 2: lateness only."""
+        if self.damaged:
+            return 1
+        return 2 if self.overdue_steps else 0
 
     def render_text(self, tz: ZoneInfo | None = None) -> str:
         """The report for the operator's terminal (English, one problem a line)."""
@@ -120,10 +155,25 @@ class IntegrityReport:
             f"stored files checked: {self.files_checked}; "
             f"audit entries checked: {self.audit_entries_checked}",
         ]
+        if self.removed_leftovers:
+            lines.append(
+                f"reconciled: removed {len(self.removed_leftovers)} file(s) left by interrupted "
+                "writes (never recorded): " + ", ".join(self.removed_leftovers)
+            )
+        if self.writes_in_progress:
+            lines.append(f"writes in progress (not checked): {len(self.writes_in_progress)}")
         if self.ok:
             lines.append("OK: no problems found")
             return "\n".join(lines)
-        lines.append(f"PROBLEMS FOUND: {self.problem_count}")
+        if self.damaged:
+            lines.append(
+                f"DAMAGE FOUND: {self.damage_count} problem(s)"
+                + (f", and {len(self.overdue_steps)} overdue step(s)" if self.overdue_steps else "")
+            )
+        else:
+            lines.append(
+                f"LATENESS ONLY: {len(self.overdue_steps)} overdue step(s); no damage found"
+            )
         sections: list[tuple[str, list[str]]] = [
             (
                 "missing files",
@@ -187,6 +237,10 @@ class IntegrityChecker:
 
     async def check(self) -> IntegrityReport:
         now = self.clock.now().astimezone(UTC)
+        reconciled = await FileRecovery(self._sessions, self.storage, self.clock).reconcile(
+            min_age=STALE_INTENT_AGE
+        )
+        await self.storage.cleanup_temp(min_age=STALE_INTENT_AGE.total_seconds())
         # The disk is listed before the database is read: a file being uploaded right now
         # is either already committed (seen below) or re-checked at the end.
         on_disk = await asyncio.to_thread(lambda: list(self.storage.iter_paths()))
@@ -206,7 +260,10 @@ class IntegrityChecker:
             entries = [chain_entry(row) for row in await repo.audit_entries()]
 
         report = IntegrityReport(
-            checked_at=now, files_checked=len(files), audit_entries_checked=len(entries)
+            checked_at=now,
+            files_checked=len(files),
+            audit_entries_checked=len(entries),
+            removed_leftovers=reconciled.removed,
         )
         for file_id, record_id, path, size, sha256 in files:
             label = record_label(record_id, numbers.get(record_id))
@@ -232,9 +289,14 @@ class IntegrityChecker:
         candidates = [path for path in on_disk if path not in known]
         if candidates:
             async with self._sessions() as session, session.begin():
-                committed_since = await Repository(session).known_file_paths(candidates)
+                repo = Repository(session)
+                committed_since = await repo.known_file_paths(candidates)
+                in_progress = await repo.intent_paths(candidates)
+            report.writes_in_progress.extend(p for p in candidates if p in in_progress)
             report.orphan_files.extend(
-                OrphanFile(path) for path in candidates if path not in committed_since
+                OrphanFile(path)
+                for path in candidates
+                if path not in committed_since and path not in in_progress
             )
 
         for record_id, step, attempt, due_at in open_runs:

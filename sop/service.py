@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import img2pdf
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import AuditRow, InvitationRow, RecordFileRow, RecordRow, StepRunRow, UserRow
@@ -22,6 +22,7 @@ from sop.audit import ChainProblem, canonical_details, chain_entry, entry_hash, 
 from sop.clock import Clock
 from sop.deadlines import Calendar, WallClockCalendar
 from sop.errors import (
+    DiskFull,
     DuplicateDocument,
     FileRejected,
     FourEyesViolation,
@@ -36,6 +37,7 @@ from sop.errors import (
     StaleAction,
 )
 from sop.events import Event, log_committed
+from sop.files import Purpose, discard_row, intent_row
 from sop.four_eyes import FourEyes, receive_problem
 from sop.model import (
     DUE_STEP,
@@ -58,16 +60,19 @@ from sop.model import (
     StepRunView,
     Task,
 )
+from sop.softcopy import softcopy_type
 from sop.validation import validate_fields, validate_name, validate_reason, validate_text
 from storage import (
     Area,
-    ChecksumMismatch,
     DocumentStorage,
     EmptyFile,
     FileTooLarge,
     StorageError,
+    StorageFull,
     StoredFile,
+    faults,
     slugify,
+    storage_error,
 )
 
 log = logging.getLogger(__name__)
@@ -79,6 +84,20 @@ REGISTER_PREFIX = "DIK"
 
 
 Listener = Callable[[RecordView], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StorageFullEvent:
+    """A write failed because the disk (or quota) is full; nothing of it was kept."""
+
+    actor: Actor
+    record_id: int | None
+    operation: str  # upload, merge, receive, move
+    at: datetime
+
+
+#: Told of a full disk; returns whether the admins know (alerted now or recently).
+StorageFullListener = Callable[[StorageFullEvent], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +140,7 @@ class PpidService:
         self.calendar: Calendar = calendar or WallClockCalendar()
         self.tz = timezone or ZoneInfo("Asia/Jakarta")
         self._listeners: list[Listener] = []
+        self._storage_full_listeners: list[StorageFullListener] = []
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` after every committed change of a record's step (a new draft,
@@ -743,6 +763,14 @@ class PpidService:
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"Kolom tidak dikenal: {', '.join(sorted(unknown))}")
+        if "division_id" in changes:  # the files move with it, in steps of their own
+            moved = await self._change_division(
+                actor, record_id, changes["division_id"], expected_version
+            )
+            changes = {name: value for name, value in changes.items() if name != "division_id"}
+            if not changes:
+                return moved
+            expected_version = moved.version if expected_version is not None else None
         async with self.transaction() as repo:
             actor = await self.fresh_actor(repo, actor)
             row = await self.load(repo, actor, record_id, lock=True)
@@ -754,8 +782,6 @@ class PpidService:
             self._check_editor(actor, row)
             before = fields_of(row)
             fields = validate_fields(replace(before, **changes), self.today())  # type: ignore[arg-type]
-            if fields.division_id != row.division_id and State(row.state) is State.DRAFT:
-                raise InvalidInput("Bagian berkas tidak dapat dipindah pada langkah 1.")
             changed = await field_changes(repo, before, fields)
             for column, value in _columns_of(fields).items():
                 setattr(row, column, value)
@@ -770,6 +796,127 @@ class PpidService:
             )
             return await self.view(repo, row)
 
+    async def _change_division(
+        self, actor: Actor, record_id: int, division_id: object, expected_version: int | None
+    ) -> RecordView:
+        """Move a record (step 1 or 2) to another division, its softcopies with it.
+
+        Crash-consistent and checksummed: each file is copied into the new division's
+        storage (intents first, SHA-256 proven), the transaction that points the rows at the
+        copies turns the old copies into discard intents, and they are removed after it.
+        """
+        if not isinstance(division_id, int) or isinstance(division_id, bool):
+            raise InvalidInput("Bagian tidak dikenal.")
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            if expected_version is not None and row.version != expected_version:
+                raise StaleAction(
+                    "Berkas ini sudah diubah orang lain sejak Anda membukanya. Buka lagi "
+                    "berkasnya untuk melihat data terbaru; tidak ada yang diubah."
+                )
+            self._check_editor(actor, row)
+            if division_id == row.division_id:
+                return await self.view(repo, row)
+            target = await repo.division(division_id)
+            if target is None or not target.active:
+                raise InvalidInput("Bagian tidak dikenal.")
+            seen_version = row.version
+            files = list(await repo.files_in_area(record_id, Area.DIVISION))
+            seen_files = [(f.id, f.path) for f in files]
+            plans = [self.storage.plan_copy(f.path, Area.DIVISION, target.slug) for f in files]
+            await repo.add_intents(
+                [
+                    intent_row(
+                        planned,
+                        Purpose.MOVE,
+                        self.now(),
+                        record_id=record_id,
+                        user_id=actor.user_id,
+                    )
+                    for planned in plans
+                ]
+            )
+        paths = [planned.path for planned in plans]
+        try:
+            for file, planned in zip(files, plans, strict=True):
+                await self.storage.copy_to(file.path, planned, expected_sha256=file.sha256)
+            await faults.reached("move.copied")
+        except BaseException as exc:
+            await self._drop_written(paths)
+            if isinstance(exc, OSError):
+                exc = storage_error(exc)
+            if isinstance(exc, StorageFull):
+                raise await self._disk_full(actor, record_id, "move") from exc
+            if isinstance(exc, StorageError):
+                async with self.transaction() as repo:
+                    await self.audit(
+                        repo,
+                        "integrity.failed",
+                        actor_id=actor.user_id,
+                        record_id=record_id,
+                        details={"error": str(exc), "while": "move"},
+                    )
+                raise IntegrityFailure(
+                    "Bagian tidak diubah: softcopy tidak dapat dipindah (pemeriksaan checksum "
+                    "gagal). Silakan coba lagi atau hubungi admin."
+                ) from exc
+            raise
+        try:
+            async with self.transaction() as repo:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
+                current = [
+                    (f.id, f.path) for f in await repo.files_in_area(record_id, Area.DIVISION)
+                ]
+                if row.version != seen_version or current != seen_files:
+                    raise StaleAction()
+                self._check_editor(actor, row)
+                before = fields_of(row)
+                now = self.now()
+                row.division_id = division_id
+                row.updated_at = now
+                row.version += 1
+                for file, planned in zip(files, plans, strict=True):
+                    await repo.set_file_path(file.id, planned.path)
+                    await self.audit(
+                        repo,
+                        "file.moved",
+                        actor_id=actor.user_id,
+                        record_id=record_id,
+                        details={
+                            "file": file.id,
+                            "name": file.original_name,
+                            "sha256": file.sha256,
+                            "from": file.path,
+                            "to": planned.path,
+                        },
+                    )
+                await repo.delete_intents(paths)
+                await repo.add_intents(
+                    [discard_row(path, now, record_id=record_id) for _, path in seen_files]
+                )
+                await self.audit(
+                    repo,
+                    "record.updated",
+                    actor_id=actor.user_id,
+                    record_id=record_id,
+                    details={
+                        "fields": ["division_id"],
+                        "changes": await field_changes(repo, before, fields_of(row)),
+                        "files_moved": len(files),
+                    },
+                )
+                moved = await self.view(repo, row)
+        except BaseException as exc:
+            await self._drop_written(paths)
+            if isinstance(exc, DBAPIError) and _database_full(exc):
+                raise await self._disk_full(actor, record_id, "move") from exc
+            raise
+        await faults.reached("move.committed")
+        await self._drop_written([path for _, path in seen_files])
+        return moved
+
     async def attach_file(
         self,
         actor: Actor,
@@ -778,29 +925,50 @@ class PpidService:
         original_name: str,
         mime_type: str | None,
     ) -> FileView:
-        """Stream a softcopy into the division's storage and attach it to a draft."""
-        async with self.transaction() as repo:
-            actor = await self.fresh_actor(repo, actor)
-            row = await self.load(repo, actor, record_id, lock=True)
-            if State(row.state) is not State.DRAFT:
-                raise InvalidTransition("Berkas hanya dapat dilampirkan pada langkah 1.")
-            self._check_editor(actor, row)
-            division = await repo.division(row.division_id)
-            folder = division.slug if division else "lainnya"
+        """Stream a softcopy into the division's storage and attach it to a draft.
+
+        Crash-consistent (see :mod:`sop.files`): the final path is committed as an intent
+        before the download starts, and the row that records the file settles it. The
+        content must match the type (:mod:`sop.softcopy`); the same content twice in one
+        record is refused (in another record it is attached: each keeps its evidence).
+        """
+        kind = softcopy_type(original_name, mime_type)
+        name = _printable_name(original_name)
         try:
-            stored = await self.storage.save(Area.DIVISION, folder, chunks, original_name)
-        except FileTooLarge as exc:
-            raise FileRejected(
-                f"Berkas terlalu besar: batasnya {format_size(exc.limit)}. "
-                "Perkecil atau bagi berkasnya, lalu kirim lagi."
-            ) from exc
-        except EmptyFile as exc:
-            raise FileRejected("Berkas kosong (0 byte) tidak dapat disimpan.") from exc
-        except StorageError as exc:
-            log.exception("storage failed while saving %r", original_name)
-            raise FileRejected(
-                "Penyimpanan gagal; berkas tidak disimpan. Silakan kirim lagi."
-            ) from exc
+            async with self.transaction() as repo:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
+                if State(row.state) is not State.DRAFT:
+                    raise InvalidTransition("Berkas hanya dapat dilampirkan pada langkah 1.")
+                self._check_editor(actor, row)
+                division = await repo.division(row.division_id)
+                planned = self.storage.plan(
+                    Area.DIVISION, division.slug if division else "lainnya", original_name
+                )
+                await repo.add_intents(
+                    [
+                        intent_row(
+                            planned,
+                            Purpose.UPLOAD,
+                            self.now(),
+                            record_id=record_id,
+                            user_id=actor.user_id,
+                            original_name=name,
+                        )
+                    ]
+                )
+        except DBAPIError as exc:
+            if not _database_full(exc):
+                raise
+            raise await self._disk_full(actor, record_id, "upload", name) from exc
+        await faults.reached("upload.intent")
+        try:
+            stored = await self.storage.write(planned, chunks, inspect=kind.inspector(name))
+        except BaseException as exc:
+            await self._forget_intents([planned.path])
+            if isinstance(exc, StorageError):
+                raise await self._file_refusal(exc, actor, record_id, "upload", name) from exc
+            raise
         try:
             async with self.transaction() as repo:
                 actor = await self.fresh_actor(repo, actor)
@@ -813,19 +981,12 @@ class PpidService:
                             f"Dokumen yang sama persis ({other.original_name}) sudah "
                             "dilampirkan pada berkas ini; tidak disimpan dua kali."
                         )
-                    owner = await repo.record(other.record_id)
-                    where = (
-                        (owner.register_number or f"{PROVISIONAL_PREFIX}{owner.id}")
-                        if owner is not None and self.can_view(actor, owner)
-                        else "berkas lain"
-                    )
-                    raise DuplicateDocument(
-                        f"Dokumen yang sama persis sudah tersimpan pada {where}; "
-                        "tidak disimpan dua kali."
-                    )
                 file_row = await repo.add_file(
-                    _file_row(record_id, stored, mime_type, actor.user_id, self.now())
+                    _file_row(
+                        record_id, stored, mime_type or kind.mime_type, actor.user_id, self.now()
+                    )
                 )
+                await repo.delete_intents([planned.path])
                 row.updated_at = self.now()
                 await self.audit(
                     repo,
@@ -835,9 +996,100 @@ class PpidService:
                     details=_file_details(stored),
                 )
                 return _file_view(file_row)
-        except BaseException:
+        except BaseException as exc:
             await self.storage.delete(stored.path)
+            await self._forget_intents([stored.path])
+            if isinstance(exc, DBAPIError) and _database_full(exc):
+                raise await self._disk_full(actor, record_id, "upload", name) from exc
             raise
+
+    async def records_with_same_content(self, actor: Actor, file_id: int) -> list[str]:
+        """The other records whose softcopies hold exactly the content of ``file_id``, as
+        their numbers: only those ``actor`` may see (the others are not even hinted at)."""
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            file_row = await repo.file(file_id)
+            if file_row is None:
+                raise NotFound()
+            await self.load(repo, actor, file_row.record_id)
+            numbers: list[str] = []
+            for other in await repo.files_with_hash(file_row.sha256, area=Area.DIVISION):
+                if other.record_id == file_row.record_id:
+                    continue
+                owner = await repo.record(other.record_id)
+                if owner is None or not self.can_view(actor, owner):
+                    continue
+                number = owner.register_number or f"{PROVISIONAL_PREFIX}{owner.id}"
+                if number not in numbers:
+                    numbers.append(number)
+            return numbers
+
+    def on_storage_full(self, listener: StorageFullListener) -> None:
+        """Call ``listener`` whenever a write fails because the disk (or quota) is full; it
+        returns whether the admins know (told now, or recently)."""
+        self._storage_full_listeners.append(listener)
+
+    async def _disk_full(
+        self, actor: Actor, record_id: int | None, operation: str, name: str | None = None
+    ) -> DiskFull:
+        """Tell the listeners (the admins' alert), then the error for the person."""
+        event = StorageFullEvent(actor, record_id, operation, self.now())
+        told = False
+        for listener in self._storage_full_listeners:
+            try:
+                told = await listener(event) or told
+            except Exception:  # the person still gets the truth
+                log.exception("storage-full listener failed")
+        admins = "Admin sudah diberi tahu." if told else "Mohon beri tahu admin PPID."
+        if operation == "receive":
+            return DiskFull(
+                "Berkas belum diterima: ruang penyimpanan server penuh, salinan tidak dibuat "
+                f"dan berkas tetap di langkah 3. {admins} Coba lagi nanti."
+            )
+        if operation == "move":
+            return DiskFull(
+                "Bagian tidak diubah: ruang penyimpanan server penuh, softcopy tidak dipindah. "
+                f"{admins} Coba lagi nanti."
+            )
+        if operation == "merge":
+            return DiskFull(
+                "Foto tidak digabung: ruang penyimpanan server penuh; foto tetap terlampir "
+                f"terpisah. {admins} Coba lagi nanti."
+            )
+        return DiskFull(
+            f"Softcopy {name or ''} TIDAK tersimpan: ruang penyimpanan server penuh. "
+            f"{admins} Mohon kirim lagi nanti, setelah ruang dikosongkan."
+        )
+
+    async def _file_refusal(
+        self,
+        exc: StorageError,
+        actor: Actor,
+        record_id: int | None,
+        operation: str,
+        name: str | None = None,
+    ) -> SopError:
+        """The person's message for a write the storage refused; nothing was kept."""
+        if isinstance(exc, StorageFull):
+            return await self._disk_full(actor, record_id, operation, name)
+        if isinstance(exc, FileTooLarge):
+            return FileRejected(
+                f"Berkas terlalu besar: batasnya {format_size(exc.limit)}. "
+                "Perkecil atau bagi berkasnya, lalu kirim lagi."
+            )
+        if isinstance(exc, EmptyFile):
+            return FileRejected("Berkas kosong (0 byte) tidak dapat disimpan.")
+        log.error("storage failed while writing %r: %s", name, exc.message)
+        return FileRejected("Penyimpanan gagal; berkas tidak disimpan. Silakan kirim lagi.")
+
+    async def _forget_intents(self, paths: list[str]) -> None:
+        """Settle the intents of writes that failed (their files are already removed). If
+        even that fails (the database is down or full), reconciling does it later."""
+        try:
+            async with self.transaction() as repo:
+                await repo.delete_intents(paths)
+        except Exception:
+            log.exception("could not settle the intents of %s; reconciling will", paths)
 
     async def remove_file(self, actor: Actor, record_id: int, file_id: int) -> None:
         """Detach a softcopy from a draft; the bytes are kept (nothing is ever lost)."""
@@ -856,7 +1108,11 @@ class PpidService:
                 "file.detached",
                 actor_id=actor.user_id,
                 record_id=record_id,
-                details={"file": file_id, "sha256": file_row.sha256},
+                details={
+                    "file": file_id,
+                    "name": file_row.original_name,
+                    "sha256": file_row.sha256,
+                },
             )
 
     async def read_file(self, actor: Actor, file_id: int) -> tuple[FileView, AsyncIterator[bytes]]:
@@ -884,30 +1140,97 @@ class PpidService:
     async def combine_photos(
         self, actor: Actor, record_id: int, file_ids: list[int], name: str
     ) -> FileView:
-        """Join page photos of a draft into one PDF; the photos are detached (bytes kept)."""
-        record = await self.record(actor, record_id)
-        attached = {f.id for f in record.files if f.area == Area.DIVISION}
-        if len(file_ids) < 2 or not set(file_ids) <= attached:
-            raise InvalidInput("Pilih minimal dua foto yang terlampir pada berkas ini.")
-        pages = []
-        for file_id in file_ids:
-            _, chunks = await self.read_file(actor, file_id)
-            pages.append(b"".join([chunk async for chunk in chunks]))
+        """Join page photos of a draft into one PDF; the photos are detached (bytes kept).
+
+        One audited merge ("which photos into which PDF"), crash-consistent like an upload.
+        """
+        async with self.transaction() as repo:
+            actor = await self.fresh_actor(repo, actor)
+            row = await self.load(repo, actor, record_id, lock=True)
+            if State(row.state) is not State.DRAFT:
+                raise InvalidTransition("Berkas hanya dapat diubah pada langkah 1.")
+            self._check_editor(actor, row)
+            photos = self._attached(await repo.files_of(record_id, area=Area.DIVISION), file_ids)
+            division = await repo.division(row.division_id)
+            planned = self.storage.plan(
+                Area.DIVISION, division.slug if division else "lainnya", name
+            )
+            await repo.add_intents(
+                [
+                    intent_row(
+                        planned,
+                        Purpose.MERGE,
+                        self.now(),
+                        record_id=record_id,
+                        user_id=actor.user_id,
+                    )
+                ]
+            )
         try:
-            pdf = await asyncio.to_thread(img2pdf.convert, pages)
-        except Exception as exc:  # img2pdf refuses an image it cannot embed
-            log.warning("combining %d photos of record %s failed", len(pages), record_id)
-            raise FileRejected(
-                "Foto tidak dapat digabungkan menjadi PDF; foto tetap terlampir terpisah."
-            ) from exc
+            pages = [await self.storage.read_bytes(photo.path) for photo in photos]
+            try:
+                pdf = await asyncio.to_thread(img2pdf.convert, pages)
+            except Exception as exc:  # img2pdf refuses an image it cannot embed
+                log.warning("combining %d photos of record %s failed", len(pages), record_id)
+                raise FileRejected(
+                    "Foto tidak dapat digabungkan menjadi PDF; foto tetap terlampir terpisah."
+                ) from exc
+            stored = await self.storage.write(
+                planned, _single(pdf), inspect=softcopy_type(name, None).inspector(name)
+            )
+        except BaseException as exc:
+            await self._forget_intents([planned.path])
+            if isinstance(exc, StorageError):
+                raise await self._file_refusal(exc, actor, record_id, "merge") from exc
+            raise
+        try:
+            async with self.transaction() as repo:
+                actor = await self.fresh_actor(repo, actor)
+                row = await self.load(repo, actor, record_id, lock=True)
+                if State(row.state) is not State.DRAFT:
+                    raise StaleAction()
+                photos = self._attached(
+                    await repo.files_of(record_id, area=Area.DIVISION), file_ids
+                )
+                now = self.now()
+                file_row = await repo.add_file(
+                    _file_row(record_id, stored, "application/pdf", actor.user_id, now)
+                )
+                for photo in photos:
+                    await repo.mark_file_removed(photo.id, now)
+                await repo.delete_intents([planned.path])
+                row.updated_at = now
+                await self.audit(
+                    repo,
+                    "file.merged",
+                    actor_id=actor.user_id,
+                    record_id=record_id,
+                    details={
+                        **_file_details(stored),
+                        "file": file_row.id,
+                        "photos": [
+                            {"file": p.id, "name": p.original_name, "sha256": p.sha256}
+                            for p in photos
+                        ],
+                    },
+                )
+                return _file_view(file_row)
+        except BaseException:
+            await self.storage.delete(stored.path)
+            await self._forget_intents([stored.path])
+            raise
 
-        async def single() -> AsyncIterator[bytes]:
-            yield pdf
-
-        combined = await self.attach_file(actor, record_id, single(), name, "application/pdf")
-        for file_id in file_ids:
-            await self.remove_file(actor, record_id, file_id)
-        return combined
+    @staticmethod
+    def _attached(files: Sequence[RecordFileRow], file_ids: list[int]) -> list[RecordFileRow]:
+        """The photos ``file_ids`` among a draft's attached files, in the given order."""
+        by_id = {f.id: f for f in files}
+        if (
+            len(file_ids) < 2
+            or len(set(file_ids)) != len(file_ids)
+            or not set(file_ids) <= set(by_id)
+        ):
+            raise InvalidInput("Pilih minimal dua foto yang terlampir pada berkas ini.")
+        return [by_id[file_id] for file_id in file_ids]
 
     async def complete_produce(
         self, actor: Actor, record_id: int, *, verified: bool, expected_version: int | None = None
@@ -947,7 +1270,11 @@ class PpidService:
     async def complete_receive(
         self, actor: Actor, record_id: int, *, expected_version: int | None = None
     ) -> Outcome:
-        """Step 3 done: copies into the PPID internal storage, proven by SHA-256, numbered."""
+        """Step 3 done: copies into the PPID internal storage, proven by SHA-256, numbered.
+
+        Crash-consistent: the copies' paths are committed as intents first and settled by
+        the transaction that completes the step. A full disk leaves the record at step 3.
+        """
         async with self.transaction() as repo:
             actor = await self.fresh_actor(repo, actor)
             row = await self.load(repo, actor, record_id, lock=True)
@@ -957,25 +1284,42 @@ class PpidService:
             sources = list(await repo.files_of(record_id, area=Area.DIVISION))
             division = await repo.division(row.division_id)
             folder = division.slug if division else "lainnya"
+            plans = [self.storage.plan_copy(f.path, Area.PPID, folder) for f in sources]
+            now = self.now()
+            await repo.add_intents(
+                [
+                    intent_row(
+                        planned, Purpose.COPY, now, record_id=record_id, user_id=actor.user_id
+                    )
+                    for planned in plans
+                ]
+            )
+        paths = [planned.path for planned in plans]
         copies: list[tuple[RecordFileRow, StoredFile]] = []
         try:
-            for source in sources:
-                stored = await self.storage.copy(
-                    source.path, Area.PPID, folder, expected_sha256=source.sha256
+            for source, planned in zip(sources, plans, strict=True):
+                stored = await self.storage.copy_to(
+                    source.path, planned, expected_sha256=source.sha256
                 )
                 copies.append((source, stored))
-        except (ChecksumMismatch, StorageError) as exc:
-            for _, stored in copies:
-                await self.storage.delete(stored.path)
-            async with self.transaction() as repo:
-                await self.audit(
-                    repo,
-                    "integrity.failed",
-                    actor_id=actor.user_id,
-                    record_id=record_id,
-                    details={"error": str(exc)},
-                )
-            raise IntegrityFailure() from exc
+            await faults.reached("receive.copied")
+        except BaseException as exc:
+            await self._drop_written(paths)
+            if isinstance(exc, OSError):  # from a fault point or the filesystem itself
+                exc = storage_error(exc)
+            if isinstance(exc, StorageFull):
+                raise await self._disk_full(actor, record_id, "receive") from exc
+            if isinstance(exc, StorageError):
+                async with self.transaction() as repo:
+                    await self.audit(
+                        repo,
+                        "integrity.failed",
+                        actor_id=actor.user_id,
+                        record_id=record_id,
+                        details={"error": str(exc)},
+                    )
+                raise IntegrityFailure() from exc
+            raise
         try:
             async with self.transaction() as repo:
                 actor = await self.fresh_actor(repo, actor)
@@ -1001,8 +1345,13 @@ class PpidService:
                         "file.stored",
                         actor_id=actor.user_id,
                         record_id=record_id,
-                        details={**_file_details(stored), "verified_copy_of": source.id},
+                        details={
+                            **_file_details(stored),
+                            "name": source.original_name,
+                            "verified_copy_of": source.id,
+                        },
                     )
+                await repo.delete_intents(paths)
                 year = now.astimezone(self.tz).year
                 number = register_number(year, await repo.next_register_number(year))
                 outcome = await self._advance(
@@ -1013,12 +1362,19 @@ class PpidService:
                     {"register_number": number, "files": len(copies)},
                     extra={"register_number": number},
                 )
-        except BaseException:
-            for _, stored in copies:
-                await self.storage.delete(stored.path)
+        except BaseException as exc:
+            await self._drop_written(paths)
+            if isinstance(exc, DBAPIError) and _database_full(exc):
+                raise await self._disk_full(actor, record_id, "receive") from exc
             raise
         await self.emit(outcome.record)
         return outcome
+
+    async def _drop_written(self, paths: list[str]) -> None:
+        """Undo copies whose transaction did not commit: the files, then their intents."""
+        for path in paths:
+            await self.storage.delete(path)
+        await self._forget_intents(paths)
 
     # -- returns and cancellation ------------------------------------------------------
     async def return_record(
@@ -1417,6 +1773,19 @@ def _file_row(
         uploaded_by=user_id,
         created_at=at,
     )
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _database_full(exc: DBAPIError) -> bool:
+    """Whether the database refused a write because its disk is full (SQLite's "database
+    or disk is full", PostgreSQL's SQLSTATE 53100 disk_full)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "53100" or getattr(orig, "pgcode", None) == "53100":
+        return True
+    return "disk is full" in str(orig).lower() or "no space left" in str(orig).lower()
 
 
 def _printable_name(name: str) -> str:

@@ -12,7 +12,8 @@ silently left out; an export refuses a database holding a table the models do no
 Open invitations (not used, revoked or expired) are left out: their codes would register
 whoever reads the export.
 Files are streamed (never read whole into memory) and hashed on the way, in both directions;
-the manifest is written last, so a directory without one is not an export.
+the manifest is written last, so a directory without one is not an export. Like the storage,
+an export is readable by the bot's user only: files ``0600``, directories ``0700``.
 
 An import refuses a target that is not empty (people, records, files or audit entries), or
 whose schema is at another alembic revision. Files are written and verified first; then the
@@ -43,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import AuditRow, Base, InvitationRow, RecordFileRow, RecordRow, UserRow
 from db.repositories import Repository
 from sop.clock import Clock
-from storage import Area, DocumentStorage, StorageError
+from storage import DIR_MODE, FILE_MODE, Area, DocumentStorage, StorageError
 
 FORMAT = "ppidbot-export"
 FORMAT_VERSION = 1
@@ -140,7 +141,7 @@ class Transfer:
         ]
 
         target = DocumentStorage(directory / FILES_DIR, max_size=self.storage.max_size)
-        await asyncio.to_thread(target.root.mkdir)
+        await asyncio.to_thread(target.root.mkdir, mode=DIR_MODE)
         files: list[dict[str, Any]] = []
         total = 0
         for row in dumped[RecordFileRow.__tablename__]:
@@ -299,9 +300,9 @@ async def _stream_copy(
     temp = target.root / _PART_DIR / f"{uuid.uuid4().hex}.part"
     hasher = hashlib.sha256()
     size = 0
-    await asyncio.to_thread(temp.parent.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(_make_private_dirs, target.root, temp.parent)
     try:
-        async with aiofiles.open(temp, "xb") as handle:
+        async with aiofiles.open(temp, "xb", opener=_private_opener) as handle:
             chunks: AsyncGenerator[bytes, None] = source.read_chunks(source_path)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
@@ -316,14 +317,33 @@ async def _stream_copy(
                 f"its sha256 is {digest}, the manifest says {expected_sha256} "
                 "(the export is damaged)"
             )
-        await asyncio.to_thread(_place, temp, final)
+        await asyncio.to_thread(_place, target.root, temp, final)
     finally:
         await asyncio.to_thread(_unlink_quietly, temp)
     return size, digest
 
 
-def _place(temp: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, FILE_MODE)
+
+
+def _make_private_dirs(root: Path, directory: Path) -> None:
+    """Create ``directory`` (under ``root``, which may be new too) level by level, each
+    missing level ``0700`` (``mkdir(parents=True)`` would give the parents the umask's)."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current == root or current.parent == current:
+            break
+        current = current.parent
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            level.mkdir(mode=DIR_MODE)
+
+
+def _place(root: Path, temp: Path, final: Path) -> None:
+    _make_private_dirs(root, final.parent)
     if final.exists():
         raise StorageError(f"{final} already exists; not overwritten.")
     os.replace(temp, final)
@@ -372,8 +392,10 @@ def _prepare_export_dir(directory: Path) -> bool:
             raise TransferError(f"{directory} exists and is not a directory")
         if any(directory.iterdir()):
             raise TransferError(f"{directory} is not empty: export into a new directory")
+        directory.chmod(DIR_MODE)  # what goes in is confidential
         return False
-    directory.mkdir(parents=True)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=DIR_MODE)
     return True
 
 
@@ -392,7 +414,7 @@ def _clear_export_dir(directory: Path, *, remove_dir: bool) -> None:
 def _write_json_atomic(path: Path, document: dict[str, Any]) -> None:
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
-        with temp.open("x", encoding="utf-8") as handle:
+        with open(temp, "x", encoding="utf-8", opener=_private_opener) as handle:
             json.dump(document, handle, ensure_ascii=False, indent=1)
             handle.write("\n")
             handle.flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,45 @@ def test_check_exit_codes(env: Path, capsys: pytest.CaptureFixture[str]) -> None
     (env / "site" / "storage" / ppid_path).unlink()
     code, out, _ = run(capsys, "check")
     assert code == 1
-    assert "PROBLEMS FOUND: 1" in out
+    assert "DAMAGE FOUND: 1 problem(s)" in out
     assert "missing files (1):" in out
     assert f"  - {ppid_path} (file #2, DIK-2026-0001): not on disk" in out
+
+
+def test_check_exits_2_when_steps_are_only_late(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lateness is not damage: exit 2, and the output says there is no damage."""
+    files = store_a_record(env)
+    start_a_draft(env, datetime(2026, 1, 5, 1, 0, tzinfo=UTC))  # long overdue by now
+    code, out, _ = run(capsys, "check")
+    assert code == 2, out
+    assert "LATENESS ONLY: 1 overdue step(s); no damage found" in out
+    assert "overdue steps (1):" in out
+
+    ppid_path = next(path for path, _ in files if path.startswith(Area.PPID.value))
+    (env / "site" / "storage" / ppid_path).unlink()
+    code, out, _ = run(capsys, "check")
+    assert code == 1  # damage wins
+    assert "DAMAGE FOUND: 1 problem(s), and 1 overdue step(s)" in out
+
+
+def start_a_draft(root: Path, at: datetime) -> None:
+    async def go() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{root / 'site' / 'ppidbot.sqlite3'}")
+        try:
+            service = PpidService(
+                create_sessionmaker(engine),
+                DocumentStorage(root / "site" / "storage", max_size=1024 * 1024),
+                clock=ManualClock(at),
+            )
+            petugas = await service.actor_by_telegram(101)
+            assert petugas is not None
+            await service.create_draft(petugas, sample_fields(classified_date=date(2026, 1, 2)))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
 
 
 def test_export_import_round_trip(

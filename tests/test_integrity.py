@@ -36,6 +36,7 @@ from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.fixtures import emulator  # noqa: F401
+from tests.support.documents import minimal_pdf
 
 
 def sha(data: bytes) -> str:
@@ -69,10 +70,18 @@ async def test_clean_state_is_ok(
     record = await stored_record(service, office, PDF_BYTES)
     draft = await service.create_draft(office.petugas, sample_fields())
     kept = await service.attach_file(
-        office.petugas, draft.id, chunks_of(b"lampiran tetap"), "a.pdf", "application/pdf"
+        office.petugas,
+        draft.id,
+        chunks_of(minimal_pdf("lampiran tetap")),
+        "a.pdf",
+        "application/pdf",
     )
     detached = await service.attach_file(
-        office.petugas, draft.id, chunks_of(b"lampiran dilepas"), "b.pdf", "application/pdf"
+        office.petugas,
+        draft.id,
+        chunks_of(minimal_pdf("lampiran dilepas")),
+        "b.pdf",
+        "application/pdf",
     )
     await service.remove_file(office.petugas, draft.id, detached.id)
     # A file being written (temp area) and anything beside the two trees are not documents.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from sop.service import PpidService
 from sop.transfer import FORMAT, FORMAT_VERSION, Transfer, TransferError
 from storage import Area, DocumentStorage
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
+from tests.support.documents import minimal_pdf
 from tests.support.pg_fixtures import unique_db_name
 
 
@@ -81,7 +83,7 @@ async def busy_office(service: PpidService, office: Office, engine: AsyncEngine)
     """An office with a bit of everything: stored, returned, cancelled and draft records,
     detached files, invitations, a revoked role, divisions and persisted bot data."""
     stored = await service.create_draft(office.petugas, sample_fields(title="Tersimpan"))
-    for name, content in (("a.pdf", PDF_BYTES), ("b.pdf", b"lampiran kedua " * 500)):
+    for name, content in (("a.pdf", PDF_BYTES), ("b.pdf", minimal_pdf("lampiran kedua " * 500))):
         await service.attach_file(
             office.petugas, stored.id, chunks_of(content), name, "application/pdf"
         )
@@ -91,7 +93,11 @@ async def busy_office(service: PpidService, office: Office, engine: AsyncEngine)
 
     returned = await service.create_draft(office.petugas, sample_fields(title="Dikembalikan"))
     await service.attach_file(
-        office.petugas, returned.id, chunks_of(b"versi pertama"), "c.pdf", "application/pdf"
+        office.petugas,
+        returned.id,
+        chunks_of(minimal_pdf("versi pertama")),
+        "c.pdf",
+        "application/pdf",
     )
     await service.complete_produce(office.petugas, returned.id, verified=True)
     await service.complete_handover(office.dokumentasi, returned.id)
@@ -104,11 +110,15 @@ async def busy_office(service: PpidService, office: Office, engine: AsyncEngine)
 
     draft = await service.create_draft(office.petugas_other, sample_fields(2, title="Draf"))
     detached = await service.attach_file(
-        office.petugas_other, draft.id, chunks_of(b"salah lampir"), "d.pdf", "application/pdf"
+        office.petugas_other,
+        draft.id,
+        chunks_of(minimal_pdf("salah lampir")),
+        "d.pdf",
+        "application/pdf",
     )
     await service.remove_file(office.petugas_other, draft.id, detached.id)
     _, chunks = await service.read_file(office.pejabat, detached.id)
-    assert b"".join([chunk async for chunk in chunks]) == b"salah lampir"
+    assert b"".join([chunk async for chunk in chunks]) == minimal_pdf("salah lampir")
 
     invitation = await service.create_invitation(office.admin, Role.PEJABAT_PPID)
     await service.redeem_invitation(invitation.code, 303, "Rudi Pejabat", "rudi")
@@ -214,7 +224,7 @@ async def test_round_trip_reproduces_everything(
     fresh = await target_service.create_draft(rina, sample_fields(title="Sesudah impor"))
     assert fresh.id == max(record_ids) + 1
     await target_service.attach_file(
-        rina, fresh.id, chunks_of(b"dokumen baru"), "e.pdf", "application/pdf"
+        rina, fresh.id, chunks_of(minimal_pdf("dokumen baru")), "e.pdf", "application/pdf"
     )
     await target_service.complete_produce(rina, fresh.id, verified=True)
     await target_service.complete_handover(sari, fresh.id)
@@ -417,3 +427,25 @@ async def test_import_refuses_a_path_outside_the_storage_trees(
         await target.import_from(export_dir)
     assert list(target_storage.iter_paths()) == []
     assert KeyValueRow.__tablename__ in manifest["tables"]
+
+
+async def test_exports_and_imports_are_readable_by_the_bot_user_only(
+    service: PpidService,
+    office: Office,
+    engine: AsyncEngine,
+    source: Transfer,
+    target: Transfer,
+    target_storage: DocumentStorage,
+    tmp_path: Path,
+) -> None:
+    await busy_office(service, office, engine)
+    export_dir = tmp_path / "export"
+    await source.export_to(export_dir)
+    await target.import_from(export_dir)
+
+    for root in (export_dir, target_storage.root):
+        files = [p for p in root.rglob("*") if p.is_file()]
+        directories = [root, *(p for p in root.rglob("*") if p.is_dir())]
+        assert files and len(directories) > 3
+        assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}, root
+        assert {stat.S_IMODE(p.stat().st_mode) for p in directories} == {0o700}, root

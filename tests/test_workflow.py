@@ -27,6 +27,7 @@ from sop.model import Actor, ExemptionPeriod, PeriodKind, Role, State, Step
 from sop.service import PpidService
 from storage import Area
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
+from tests.support.documents import minimal_pdf
 
 
 async def draft_with_file(
@@ -285,7 +286,9 @@ async def test_return_to_step_one_and_redo(
     assert record.current_run.due_at == clock.now() + timedelta(hours=1)  # a fresh deadline
     assert record.runs[-2].outcome == "returned"
     # the step runs again, in order
-    await service.attach_file(office.petugas, record_id, chunks_of(b"%PDF signed"), "ttd.pdf", None)
+    await service.attach_file(
+        office.petugas, record_id, chunks_of(minimal_pdf("signed")), "ttd.pdf", None
+    )
     await service.complete_produce(office.petugas, record_id, verified=True)
     await service.complete_handover(office.dokumentasi, record_id)
     stored = (await service.complete_receive(office.pejabat, record_id)).record
@@ -366,7 +369,7 @@ async def test_register_numbers_gap_free_under_concurrency(
     for i in range(3):
         pejabat.append(await service.add_person(600 + i, f"Pejabat {i}", Role.PEJABAT_PPID))
     ids = [
-        await at_state(service, office, State.REGISTERED, content=f"dokumen {i}".encode())
+        await at_state(service, office, State.REGISTERED, content=minimal_pdf(f"dokumen {i}"))
         for i in range(10)
     ]
     await asyncio.gather(
@@ -378,15 +381,15 @@ async def test_register_numbers_gap_free_under_concurrency(
     assert numbers == [f"DIK-2026-{n:04d}" for n in range(1, 11)]
     # a new year starts again at 1 (the year is the WIB year: 17:00 UTC 31 Dec is 1 Jan WIB)
     clock.set(datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
-    next_year = await at_state(service, office, State.STORED, content=b"tahun baru")
+    next_year = await at_state(service, office, State.STORED, content=minimal_pdf("tahun baru"))
     assert (await service.record(office.admin, next_year)).register_number == "DIK-2027-0001"
 
 
 async def test_failed_step3_gives_its_number_back(
     service: PpidService, office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = await at_state(service, office, State.REGISTERED, content=b"satu")
-    second = await at_state(service, office, State.REGISTERED, content=b"dua")
+    first = await at_state(service, office, State.REGISTERED, content=minimal_pdf("satu"))
+    second = await at_state(service, office, State.REGISTERED, content=minimal_pdf("dua"))
     original = service._advance
 
     async def failing(*args: object, **kwargs: object) -> object:
@@ -403,18 +406,43 @@ async def test_failed_step3_gives_its_number_back(
     assert (await service.record(office.admin, first)).register_number == "DIK-2026-0002"
 
 
-async def test_duplicate_content_is_reported_not_stored_twice(
+async def test_the_same_content_twice_in_one_record_is_refused(
     service: PpidService, office: Office
 ) -> None:
     record_id = await draft_with_file(service, office.petugas)
     before = list(service.storage.iter_paths())
     with pytest.raises(DuplicateDocument, match="sudah dilampirkan pada berkas ini"):
         await service.attach_file(office.petugas, record_id, chunks_of(PDF_BYTES), "lagi.pdf", None)
-    other = await service.create_draft(office.petugas, sample_fields(title="Berkas kedua"))
-    with pytest.raises(DuplicateDocument, match=f"BRK-{record_id}"):
-        await service.attach_file(office.petugas, other.id, chunks_of(PDF_BYTES), "x.pdf", None)
     assert list(service.storage.iter_paths()) == before
     assert len((await service.record(office.petugas, record_id)).files) == 1
+
+
+async def test_the_same_content_in_another_record_is_attached_and_named_if_visible(
+    service: PpidService, office: Office
+) -> None:
+    """Each record keeps its evidence; who may see the other record learns which it is."""
+    first = await draft_with_file(service, office.petugas)
+    other = await service.create_draft(office.petugas, sample_fields(title="Berkas kedua"))
+    copy = await service.attach_file(
+        office.petugas, other.id, chunks_of(PDF_BYTES), "x.pdf", "application/pdf"
+    )
+    assert copy.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
+    assert len((await service.record(office.petugas, other.id)).files) == 1
+    assert len([p for p in service.storage.iter_paths() if p.startswith("divisi/")]) == 2
+    assert await service.records_with_same_content(office.petugas, copy.id) == [f"BRK-{first}"]
+
+    # Budi (division 2) may not see Rina's records: he is not told they hold the same.
+    hidden = await service.create_draft(office.petugas_other, sample_fields(2, title="Lain"))
+    theirs = await service.attach_file(
+        office.petugas_other, hidden.id, chunks_of(PDF_BYTES), "y.pdf", "application/pdf"
+    )
+    assert await service.records_with_same_content(office.petugas_other, theirs.id) == []
+    assert await service.records_with_same_content(office.dokumentasi, theirs.id) == [
+        f"BRK-{first}",
+        f"BRK-{other.id}",
+    ]
+    with pytest.raises(NotFound):
+        await service.records_with_same_content(office.petugas_other, copy.id)
 
 
 async def test_storage_failures_leave_nothing_behind(service: PpidService, office: Office) -> None:
@@ -560,9 +588,9 @@ async def test_last_admin_cannot_be_revoked(service: PpidService, office: Office
 async def test_tasks_show_what_waits_on_each_person(
     service: PpidService, office: Office, clock: ManualClock
 ) -> None:
-    draft = await at_state(service, office, State.DRAFT, content=b"a")
-    submitted = await at_state(service, office, State.SUBMITTED, content=b"b")
-    registered = await at_state(service, office, State.REGISTERED, content=b"c")
+    draft = await at_state(service, office, State.DRAFT, content=minimal_pdf("a"))
+    submitted = await at_state(service, office, State.SUBMITTED, content=minimal_pdf("b"))
+    registered = await at_state(service, office, State.REGISTERED, content=minimal_pdf("c"))
     clock.advance(timedelta(hours=2))
     assert [t.record.id for t in await service.tasks(office.petugas)] == [draft]
     assert [t.record.id for t in await service.tasks(office.dokumentasi)] == [submitted]
@@ -607,7 +635,7 @@ async def test_dokumentasi_corrects_metadata_in_step2(service: PpidService, offi
 async def test_hostile_file_names_are_kept_safely(service: PpidService, office: Office) -> None:
     record = await service.create_draft(office.petugas, sample_fields())
     file = await service.attach_file(
-        office.petugas, record.id, chunks_of(b"isi"), "../a\x00b\udcff.pdf", None
+        office.petugas, record.id, chunks_of(minimal_pdf("isi")), "../a\x00b\udcff.pdf", None
     )
     assert file.original_name == "../ab.pdf"
     assert "/" not in file.path.rsplit("/", 1)[1] and "\x00" not in file.path

@@ -35,6 +35,16 @@ ASK_TITLE = (
 STOP_ANYTIME = "Ketik /batal untuk berhenti kapan saja."
 ASK_DIVISION = "🏢 Bagian: <b>{name}</b> (sesuai profil Anda). Sudah benar?"
 PICK_DIVISION = "🏢 Pilih <b>bagian</b> yang menghasilkan dokumen ini:"
+OWN_DIVISION_DEFAULT = "Bawaannya bagian Anda sendiri: <b>{name}</b>."
+ASK_DIVISION_EDIT = (
+    "🏢 Bagian saat ini: <b>{name}</b>. Pilih bagian yang benar; softcopy berkas ini ikut "
+    "dipindah ke penyimpanan bagian itu."
+)
+OTHER_DIVISION_NOTE = (
+    "ℹ️ Ini bukan bagian Anda: berkas disimpan di penyimpanan bagian {name}, dan Petugas "
+    "PPID bagian itu juga menerima tugas dan pengingatnya."
+)
+FILES_MOVE_ALONG = "Softcopy yang terlampir ikut dipindah, diperiksa dengan checksum SHA-256."
 ASK_DESCRIPTION = (
     "Tulis <b>uraian</b> singkat isi informasi atau dokumennya.\n"
     "Contoh: <i>Daftar nama, NIK dan alamat pemilih disabilitas hasil pemutakhiran 2026.</i>"
@@ -114,6 +124,7 @@ BUTTON_KEEP = "↩️ Tidak jadi mengubah"
 BUTTON_BACK = "↩️ Kembali"
 EDIT_LABELS = {
     "title": "Judul",
+    "division": "Bagian (divisi)",
     "description": "Uraian",
     "basis": "Dasar hukum",
     "consequence": "Uji konsekuensi",
@@ -274,11 +285,55 @@ def files_prompt(record: RecordView, limit: int) -> str:
     return f"{listing}\n\n{ASK_FILES.format(limit=ukuran(limit))}"
 
 
-def file_stored(file: FileView, count: int) -> str:
+def file_stored(file: FileView, count: int, also_in: list[str] | None = None) -> str:
     return (
         f"📎 Tersimpan: <b>{h(file.original_name)}</b> ({ukuran(file.size)}, SHA-256 "
         f"{file.sha256[:12]}…). Lampiran: {count}.\n"
-        "Kirim berkas lain, atau tekan <b>Selesai melampirkan</b>."
+        + (same_content_note(also_in) + "\n" if also_in else "")
+        + "Kirim berkas lain, atau tekan <b>Selesai melampirkan</b>."
+    )
+
+
+def same_content_note(also_in: list[str]) -> str:
+    """The same bytes are already stored with other records the officer may see."""
+    return (
+        f"ℹ️ Isi yang sama persis juga tersimpan pada {h(', '.join(also_in))}; "
+        "di berkas ini tetap dilampirkan sebagai buktinya sendiri."
+    )
+
+
+NOT_STORED_ERROR = (
+    "Softcopy <b>{name}</b> TIDAK tersimpan karena kesalahan pada sistem (kode {ref}). "
+    "Silakan kirim lagi; bila terulang, sampaikan kode itu kepada admin PPID."
+)
+
+
+def stored_line(file: FileView, also_in: list[str]) -> str:
+    """One stored item of an album, in its summary."""
+    line = f"✅ {h(file.original_name[:60])} ({ukuran(file.size)}, SHA-256 {file.sha256[:12]}…)"
+    if also_in:
+        line += f" · isi yang sama juga pada {h(', '.join(also_in))}"
+    return line
+
+
+def refused_line(name: str, reason: str) -> str:
+    """One album item that was not stored, with why (``reason`` is HTML already)."""
+    return f"❌ {h(name[:60]) or 'berkas'}: {reason}"
+
+
+def album_summary(lines: list[str], stored: int, count: int | None) -> str:
+    """The one acknowledgement of an album (Telegram sends its items one by one)."""
+    total = len(lines)
+    head = (
+        f"📎 <b>Album: {stored} dari {total} berkas tersimpan.</b>"
+        if stored < total
+        else f"📎 <b>Album: {total} berkas tersimpan.</b>"
+    )
+    tail = f"Lampiran: {count}.\n" if count is not None else ""
+    return (
+        "\n".join([head, *lines, ""])
+        + tail
+        + ("Kirim berkas lain, atau tekan <b>Selesai melampirkan</b>.")
     )
 
 

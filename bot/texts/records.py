@@ -61,6 +61,8 @@ AUDIT_ACTIONS = {
     "file.stored": "softcopy disimpan",
     "file.detached": "softcopy dilepas",
     "file.read": "softcopy diunduh",
+    "file.merged": "foto digabung menjadi PDF",
+    "file.moved": "softcopy dipindah ke penyimpanan bagian baru",
     "step1.done": "langkah 1 selesai",
     "step2.done": "langkah 2 selesai (diserahkan)",
     "step3.done": "langkah 3 selesai (diterima dan disimpan)",
@@ -111,8 +113,12 @@ def _trail_line(entry: TrailEntry, tz: ZoneInfo) -> str:
     local = entry.at.astimezone(tz)
     what = AUDIT_ACTIONS.get(entry.action, entry.action)
     details = entry.details
-    if entry.action in {"file.stored", "file.read"} and details.get("name"):
+    if entry.action in {"file.stored", "file.read", "file.detached", "file.moved"} and details.get(
+        "name"
+    ):
         what += f": {_clip(str(details['name']), 60)}"
+    elif entry.action == "file.merged" and isinstance(photos := details.get("photos"), list):
+        what += f": {len(photos)} foto → {_clip(str(details.get('name', '')), 60)}"
     elif entry.action == "step3.done" and details.get("register_number"):
         what += f", nomor {details['register_number']}"
     elif entry.action == "record.returned":

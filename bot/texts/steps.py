@@ -161,11 +161,22 @@ RETURNED_STATUS = (
 # -- correcting metadata at step 2 -----------------------------------------------------
 BUTTON_FIX = "✏️ Perbaiki data berkas"
 BUTTON_CANCEL = "✖️ Batal"
+FIX_DIVISION_FIELD = "division_id"
 FIX_FIELDS = {
     "title": "Judul",
+    FIX_DIVISION_FIELD: "Bagian (divisi)",
     "description": "Uraian",
     "consequence": "Uji konsekuensi",
 }
+FIX_ASK_DIVISION = (
+    "🏢 Bagian <b>{number}</b> saat ini: <b>{current}</b>.\n"
+    "Pilih bagian yang benar; softcopy berkas ini ikut dipindah ke penyimpanan bagian itu "
+    "(diperiksa dengan checksum SHA-256). Ketik /batal untuk membatalkan."
+)
+FIX_DIVISION_DONE = (
+    "✅ <b>{number}</b> kini tercatat pada bagian <b>{name}</b>; {files} softcopy dipindah ke "
+    "penyimpanan bagian itu, checksum cocok."
+)
 FIX_CHOOSE = (
     "✏️ Perbaiki data <b>{number}</b> “{title}”. Kolom mana yang akan diperbaiki?\n"
     "Ketik /batal untuk membatalkan."

@@ -23,6 +23,7 @@ from tests.e2e.flows import jpeg, real_pdf
 from tests.e2e.harness import BotHarness
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.models import BotMessage
+from tests.support import documents
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
 TODAY = date(2026, 11, 23)  # the clock fixture: Monday 23 November 2026, 08:00 WIB
@@ -129,16 +130,17 @@ async def test_album_of_page_photos_is_combined_into_one_pdf(harness: BotHarness
     pages = [jpeg((255, 0, 0)), jpeg((0, 255, 0)), jpeg((0, 0, 255))]
     for page in pages:
         await rina.send_photo(page, media_group_id="album-1")
-    acks = [await rina.wait_for("Tersimpan") for _ in pages]
-    assert [f"Lampiran: {n}" in ack.text for n, ack in zip([1, 2, 3], acks, strict=True)] == [
-        True
-    ] * 3
+    summary = await rina.wait_for("Album: 3 berkas tersimpan")
+    assert "Lampiran: 3" in summary.text
+    for page in pages:
+        assert f"SHA-256 {hashlib.sha256(page).hexdigest()[:12]}" in summary.text
     draft = await record_of(harness, rina_actor)
     assert sorted(f.sha256 for f in draft.files) == sorted(
         hashlib.sha256(page).hexdigest() for page in pages
     )
+    assert [m for m in rina.inbox if "Tersimpan" in m.text] == []  # no acknowledgement each
 
-    await rina.press(acks[-1], text=t.BUTTON_FILES_DONE)
+    await rina.press(summary, text=t.BUTTON_FILES_DONE)
     offer = await rina.wait_for("Gabungkan menjadi satu PDF")
     assert "3 foto" in offer.text
     await rina.press(offer, text=t.BUTTON_COMBINE)
@@ -168,8 +170,7 @@ async def test_photos_may_stay_separate(harness: BotHarness) -> None:
     await fill_in(rina)
     await rina.send_photo(jpeg((10, 10, 10)), media_group_id="a")
     await rina.send_photo(jpeg((250, 250, 250)), media_group_id="a")
-    await rina.wait_for("Tersimpan")
-    ack = await rina.wait_for("Tersimpan")
+    ack = await rina.wait_for("Album: 2 berkas tersimpan")
     await rina.press(ack, text=t.BUTTON_FILES_DONE)
     offer = await rina.wait_for("2 foto")
     await rina.press(offer, text=t.BUTTON_SEPARATE)
@@ -279,12 +280,14 @@ async def test_every_bad_input_gets_a_message_and_the_question_stays(
     assert "Jenis berkas .zip tidak diterima" in (await rina.wait_for()).text
     await rina.send_command("tugas")  # a command that only shows things still works
     assert "Tugas Anda" in (await rina.wait_for()).text
-    docx = b"PK\x03\x04 word document " * 20
-    await rina.send_document(
-        docx,
-        "nota dinas.docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    )
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    await rina.send_document(b"PK\x03\x04 hello", "nota dinas.docx", word)  # 13 bytes
+    refused = await rina.wait_for("bukan dokumen Word yang utuh")
+    assert "Berkas tidak disimpan" in refused.text
+    await rina.send_document(b"just text", "surat.pdf", "application/pdf")
+    assert "bukan PDF yang utuh" in (await rina.wait_for()).text
+    docx = documents.docx("Nota dinas")
+    await rina.send_document(docx, "nota dinas.docx", word)
     ack = await rina.wait_for("Tersimpan")
     assert "nota dinas.docx" in ack.text
     await rina.send_document(docx, "salinan.docx", "application/octet-stream")

@@ -475,6 +475,7 @@ async def test_dokumentasi_corrects_the_title_before_handing_over(harness: BotHa
     question = await dokumentasi.wait_for("Kolom mana")
     assert [text for text, _ in question.buttons()] == [
         "Judul",
+        "Bagian (divisi)",
         "Uraian",
         "Uji konsekuensi",
         step_texts.BUTTON_CANCEL,
