@@ -260,6 +260,8 @@ def test_indonesian_summary_names_each_problem() -> None:
     assert "• 1 langkah melewati batas waktu: BRK-3 (langkah 3, terlambat 2 jam)" in summary
     assert "Rantai hash log audit rusak (1 masalah)" in summary
     assert "<code>ppidbot check</code>" in summary
+    assert integrity_texts.ONLY_LATE not in summary
+    assert (report.damaged, report.only_late, report.exit_code) == (True, False, 1)
 
 
 def test_indonesian_summary_names_at_most_five_overdue_records() -> None:
@@ -272,6 +274,8 @@ def test_indonesian_summary_names_at_most_five_overdue_records() -> None:
         ],
     )
     summary = integrity_texts.summary(report)
+    assert (report.damaged, report.only_late, report.exit_code) == (False, True, 2)
+    assert integrity_texts.ONLY_LATE in summary  # the weekly message keeps lateness, and says so
     assert "• 7 langkah melewati batas waktu" in summary
     assert "BRK-5 (langkah 1, terlambat 5 menit) dan 2 lainnya" in summary
     assert "BRK-6" not in summary

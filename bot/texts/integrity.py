@@ -13,6 +13,8 @@ ADVICE = (
     "Rinciannya dapat dilihat oleh pengelola server dengan menjalankan <code>ppidbot check</code>."
 )
 
+ONLY_LATE = "Tidak ada kerusakan berkas atau log audit; yang ditemukan hanya keterlambatan."
+
 CHECK_FAILED = (
     "⚠️ <b>Pemeriksaan integritas mingguan gagal dijalankan</b>\n"
     "Penyimpanan dan basis data belum dapat diperiksa. Mohon minta pengelola server "
@@ -23,6 +25,8 @@ CHECK_FAILED = (
 def summary(report: IntegrityReport) -> str:
     """A short Indonesian summary of what the checker found (for admins)."""
     lines = [TITLE, f"Diperiksa: {wib(report.checked_at)}", ""]
+    if report.only_late:
+        lines.extend([ONLY_LATE, ""])
     if report.missing_files:
         lines.append(f"• {len(report.missing_files)} berkas tersimpan hilang dari penyimpanan")
     if report.size_mismatches or report.checksum_mismatches:
