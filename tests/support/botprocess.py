@@ -133,7 +133,8 @@ class BotProcess:
     @contextlib.asynccontextmanager
     async def runtime(self) -> AsyncIterator[Runtime]:
         """The bot's database and storage opened in this process (migrated; configured
-        admins added). Opening removes storage temp files: do it while no upload runs."""
+        admins added). It reconciles nothing (only the bot's own start does), so it is safe
+        beside a running bot."""
         from bot.runtime import Runtime
 
         runtime = await Runtime.open(self.settings())
