@@ -4,8 +4,10 @@ full disks, division changes that move the files, merges and their audit entries
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -25,10 +27,10 @@ from sop.errors import (
 )
 from sop.files import STALE_INTENT_AGE, FileRecovery, Purpose
 from sop.integrity import IntegrityChecker
-from sop.model import State, Step
+from sop.model import Role, State, Step
 from sop.service import PpidService, StorageFullEvent
 from sop.softcopy import ContentMismatch
-from storage import Area, faults
+from storage import Area, DocumentStorage, faults
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.support import documents
 from tests.support.documents import minimal_pdf
@@ -455,3 +457,43 @@ async def test_a_changed_source_fails_the_move_by_checksum(
         await service.update_fields(office.petugas, record_id, {"division_id": 3})
     assert (await service.record(office.petugas, record_id)).fields.division_id == 1
     assert on_disk(service) == [file.path] and await intents(engine) == []
+
+
+# -- a real full disk: a tiny filesystem -------------------------------------------------------
+@pytest.fixture
+def tiny_storage(tmp_path: Path) -> Iterator[DocumentStorage]:
+    """The storage on a 256 KB tmpfs: a disk that really fills up (needs root to mount)."""
+    root = tmp_path / "tiny"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tiny tmpfs here: {mounted.stderr.strip() or 'not root'}")
+    try:
+        yield DocumentStorage(root, max_size=1024 * 1024)
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+async def test_a_really_full_disk_keeps_nothing_and_the_next_small_file_fits(
+    engine: AsyncEngine, tiny_storage: DocumentStorage, clock: ManualClock
+) -> None:
+    service = PpidService(create_sessionmaker(engine), tiny_storage, clock=clock)
+    petugas = await service.add_person(101, "Rina Petugas", Role.PETUGAS_PPID, division_id=1)
+    record = await service.create_draft(petugas, sample_fields())
+    big = minimal_pdf("x" * (600 * 1024))  # larger than the whole filesystem
+    with pytest.raises(DiskFull, match="TIDAK tersimpan"):
+        await service.attach_file(petugas, record.id, chunks_of(big, 64 * 1024), "besar.pdf", None)
+    assert list(tiny_storage.iter_paths()) == []
+    assert list(tiny_storage.temp_dir.iterdir()) == []  # no half file left in .tmp either
+    assert await intents(engine) == []
+    small = await service.attach_file(
+        petugas, record.id, chunks_of(minimal_pdf("kecil")), "kecil.pdf", None
+    )
+    assert list(tiny_storage.iter_paths()) == [small.path]
+    report = await IntegrityChecker(create_sessionmaker(engine), tiny_storage, clock).check()
+    assert report.ok, report.render_text()
