@@ -930,6 +930,8 @@ async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
 #: album as separate messages, usually within a second).
 ALBUM_WAIT = 1.5
 ALBUMS_START_JOB = "albums:pending"
+#: APScheduler skips a job that runs more than a second late unless told otherwise.
+NEVER_MISSED: dict[str, Any] = {"misfire_grace_time": None}
 
 
 def _album_job_name(chat_id: int, group: str) -> str:
@@ -949,7 +951,11 @@ def _schedule_album_summary(
     for job in job_queue.get_jobs_by_name(name):
         job.schedule_removal()
     job_queue.run_once(
-        send_album_summary, when=when, data={"chat": chat_id, "group": group}, name=name
+        send_album_summary,
+        when=when,
+        data={"chat": chat_id, "group": group},
+        name=name,
+        job_kwargs=NEVER_MISSED,  # late is fine, skipped is not
     )
 
 
@@ -1331,7 +1337,9 @@ def build_conversation() -> ConversationHandler[PpidContext]:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(build_conversation())
     if application.job_queue is not None:  # album summaries a restart interrupted
-        application.job_queue.run_once(_resume_album_summaries, when=0, name=ALBUMS_START_JOB)
+        application.job_queue.run_once(
+            _resume_album_summaries, when=0, name=ALBUMS_START_JOB, job_kwargs=NEVER_MISSED
+        )
 
 
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]

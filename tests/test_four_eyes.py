@@ -18,6 +18,7 @@ from sop.model import Actor, Role, State, Step
 from sop.register import RegisterService
 from sop.service import PpidService
 from tests.conftest import Office, chunks_of, sample_fields
+from tests.support.documents import minimal_pdf
 
 
 async def producing_pejabat(service: PpidService) -> Actor:
@@ -29,7 +30,7 @@ async def producing_pejabat(service: PpidService) -> Actor:
 async def handed_over(service: PpidService, office: Office, petugas: Actor, tag: str) -> int:
     record = await service.create_draft(petugas, sample_fields(1, title=f"Berkas {tag}"))
     await service.attach_file(
-        petugas, record.id, chunks_of(f"%PDF {tag}".encode()), "surat.pdf", "application/pdf"
+        petugas, record.id, chunks_of(minimal_pdf(tag)), "surat.pdf", "application/pdf"
     )
     await service.complete_produce(petugas, record.id, verified=True)
     outcome = await service.complete_handover(office.dokumentasi, record.id)
@@ -40,7 +41,7 @@ async def test_strict_the_producer_does_not_receive(service: PpidService, office
     assert service.four_eyes is FourEyes.STRICT  # the default
     yusuf = await producing_pejabat(service)
     record = await service.create_draft(yusuf, sample_fields(1))
-    await service.attach_file(yusuf, record.id, chunks_of(b"%PDF y"), "y.pdf", None)
+    await service.attach_file(yusuf, record.id, chunks_of(minimal_pdf("y")), "y.pdf", None)
     await service.complete_produce(yusuf, record.id, verified=True)
     outcome = await service.complete_handover(office.dokumentasi, record.id)
     assert yusuf.user_id not in {a.user_id for a in outcome.notify}  # not even told
@@ -61,7 +62,7 @@ async def test_strict_whoever_completed_step_one_does_not_receive(
     yusuf = await producing_pejabat(service)
     record_id = await handed_over(service, office, office.petugas, "redo")
     await service.return_record(office.pejabat, record_id, Step.PRODUCE, "Tanda tangan kurang")
-    await service.attach_file(yusuf, record_id, chunks_of(b"%PDF ttd"), "ttd.pdf", None)
+    await service.attach_file(yusuf, record_id, chunks_of(minimal_pdf("ttd")), "ttd.pdf", None)
     await service.complete_produce(yusuf, record_id, verified=True)
     await service.complete_handover(office.dokumentasi, record_id)
     with pytest.raises(FourEyesViolation):
@@ -88,7 +89,7 @@ async def test_standard_lets_the_producer_receive_and_the_register_says_so(
     both = await service.add_person(401, "Eka Dua Peran", Role.PETUGAS_DOKUMENTASI)
     both = await service.add_person(401, "Eka Dua Peran", Role.PEJABAT_PPID)
     record = await service.create_draft(office.petugas, sample_fields(1, title="Berkas tiga"))
-    await service.attach_file(office.petugas, record.id, chunks_of(b"%PDF 3"), "3.pdf", None)
+    await service.attach_file(office.petugas, record.id, chunks_of(minimal_pdf("3")), "3.pdf", None)
     await service.complete_produce(office.petugas, record.id, verified=True)
     await service.complete_handover(both, record.id)
     with pytest.raises(FourEyesViolation, match="menyerahkan"):
