@@ -94,11 +94,15 @@ def _instrument_ppidbot() -> None:
 
 
 async def _ppidbot() -> None:
-    from bot.cli import _setup_logging, serve
+    import logging
+
+    from bot.cli import serve
     from bot.config import load_settings
 
     settings = load_settings()
-    _setup_logging(settings.log_level)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     anchor = os.environ.get("BENCH_ANCHOR")
     clock = ShiftedClock(datetime.fromisoformat(anchor)) if anchor else None
     _instrument_ppidbot()
