@@ -79,7 +79,7 @@ async def _redeem(message: Message, context: PpidContext, code: str) -> None:
     )
     await publish_for(context.bot, actor)
     await send_safely(
-        context.bot, redeemed.admins, admin_texts.invitation_used(redeemed, actor), None
+        context.bot, redeemed.admins, admin_texts.invitation_used(redeemed, actor, divisions), None
     )
 
 

@@ -72,13 +72,14 @@ def invitation_created(invitation: Invitation, link: str, division: Division | N
     )
 
 
-def invitation_used(redeemed: Redeemed, person: Actor) -> str:
-    """To the admins: who used an invitation, for which role."""
+def invitation_used(redeemed: Redeemed, person: Actor, divisions: dict[int, str]) -> str:
+    """To the admins: who used an invitation, for which role (and all their roles now)."""
     where = f" (bagian {h(redeemed.division_name)})" if redeemed.division_name else ""
     by = f" Undangan dibuat oleh {h(redeemed.invited_by_name)}." if redeemed.invited_by_name else ""
+    roles = f"\nSeluruh perannya: {roles_line(person, divisions)}." if len(person.roles) > 1 else ""
     return (
         f"🔔 Undangan dipakai: {person_label(person)} kini terdaftar sebagai "
-        f"<b>{ROLE_NAMES[redeemed.role]}</b>{where}.{by}\n"
+        f"<b>{ROLE_NAMES[redeemed.role]}</b>{where}.{by}{roles}\n"
         "Daftar pengguna: /pengguna."
     )
 

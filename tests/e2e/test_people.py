@@ -171,6 +171,11 @@ async def test_an_invitation_names_the_person_and_the_admins_hear_who_used_it(
         "Seluruh peran Anda: Petugas PPID (Keuangan, Umum dan Logistik), Pejabat PPID."
         in welcome.text
     )
+    told = await admin.wait_for("Seluruh perannya")
+    assert "kini terdaftar sebagai Petugas PPID (bagian Keuangan, Umum dan Logistik)." in told.text
+    assert "Seluruh perannya: Petugas PPID (Keuangan, Umum dan Logistik), Pejabat PPID." in (
+        told.text
+    )
 
 
 async def test_admins_list_open_invitations_and_revoke_one(harness: BotHarness) -> None:
