@@ -493,6 +493,12 @@ class _Builder:
                 "completed_by_name": self.names[by] if by is not None else None,
                 "outcome": "done" if completed else None,
                 "overdue_at": None,
+                # Kept when a run finishes, as the service does.
+                "working_seconds": (
+                    round(self.calendar.working_time_between(started, completed).total_seconds())
+                    if completed
+                    else None
+                ),
             }
         )
         return self._run_id

@@ -19,6 +19,8 @@ from sop.errors import SopError
 from sop.model import Role
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sop.service import Outcome
 
 log = logging.getLogger("ppidbot")
@@ -383,25 +385,51 @@ def _transfer(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
 
 def _report(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     async def action(runtime: Runtime) -> int:
+        from functools import partial
         from pathlib import Path
 
         from sop import reports
         from sop.register import RegisterService
 
-        out = Path(args.out)
-        if not out.parent.is_dir():
-            print(f"ppidbot: directory {out.parent} does not exist", file=sys.stderr)
-            return 1
+        targets = [Path(name) for name in (args.out, args.chart) if name]
+        for target in targets:
+            if not target.parent.is_dir():
+                print(f"ppidbot: directory {target.parent} does not exist", file=sys.stderr)
+                return 1
         data = await RegisterService(runtime.service).report_data()
-        build = reports.workbook_bytes if args.format == "xlsx" else reports.dik_csv_bytes
-        content = await asyncio.to_thread(build, data)
-        partial = out.with_name(f".{out.name}.part")
-        partial.write_bytes(content)
-        partial.replace(out)  # atomic: a reader never sees half a report
-        print(f"wrote {out} ({args.format}, {len(data.records)} records)")
+        counts = (
+            f"{len(reports.stored(data))} records in the DIK, "
+            f"{len(reports.in_progress(data))} in progress"
+        )
+        if args.out:
+            build = (
+                reports.workbook_bytes
+                if args.format == "xlsx"
+                else partial(reports.dik_csv_bytes, delimiter=args.delimiter)
+            )
+            out = Path(args.out)
+            _write_atomically(out, await asyncio.to_thread(build, data))
+            print(f"wrote {out} ({args.format}, {counts})")
+        if args.chart:
+            chart = await asyncio.to_thread(reports.chart_png, data)
+            if chart is None:
+                print(
+                    "ppidbot: no chart written: no step has finished or is overdue yet",
+                    file=sys.stderr,
+                )
+                return 1
+            _write_atomically(Path(args.chart), chart)
+            print(f"wrote {args.chart} (chart of on-time share per step and month)")
         return 0
 
     return action
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write via a hidden partial file and a rename: a reader never sees half a file."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(content)
+    partial.replace(path)
 
 
 def _record_cancel(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
@@ -542,7 +570,14 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="the register (DIK) and SOP compliance as a workbook, as in /laporan"
     )
     report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
-    report.add_argument("--out", required=True, help="the file to write")
+    report.add_argument("--out", help="the workbook (xlsx) or the DIK (csv) to write")
+    report.add_argument(
+        "--delimiter",
+        choices=[",", ";"],
+        default=",",
+        help="CSV separator; ';' for Excel with Indonesian settings (default ',')",
+    )
+    report.add_argument("--chart", metavar="FILE.png", help="also write the chart /laporan sends")
     record = sub.add_parser("record", help="records (berkas)").add_subparsers(
         dest="record_command", required=True
     )
@@ -560,6 +595,12 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _run_bot(settings)
     if args.command == "report":
+        if not (args.out or args.chart):
+            print("ppidbot report: give --out FILE, --chart FILE.png, or both", file=sys.stderr)
+            return 2
+        if args.delimiter != "," and (args.format != "csv" or not args.out):
+            print("ppidbot report: --delimiter is for --format csv --out FILE", file=sys.stderr)
+            return 2
         return asyncio.run(_with_runtime(settings, _report(args)))
     if args.command in {"check", "export", "import"}:
         action = _check if args.command == "check" else _transfer(args)

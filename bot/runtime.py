@@ -48,15 +48,15 @@ class Runtime:
         then; the operator's commands, which may run beside the bot, do not recover.
         """
         engine = create_engine(settings.database_url)
+        calendar = OfficeCalendar(settings.hours, settings.tz)
         if migrate:
-            await upgrade(engine)
+            await upgrade(engine, calendar=calendar)
         storage = DocumentStorage(settings.storage_dir, max_size=settings.max_file_size)
         clock = clock or SystemClock()
         if recover:
             await storage.cleanup_temp()
             await storage.secure()
             await FileRecovery(create_sessionmaker(engine), storage, clock).reconcile()
-        calendar = OfficeCalendar(settings.hours, settings.tz)
         service = PpidService(
             create_sessionmaker(engine),
             storage,

@@ -20,12 +20,23 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` to ``revision`` (from inside a running loop)."""
+#: ``Config.attributes`` key of the office calendar a data migration measures with.
+CALENDAR = "office_calendar"
+
+
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, calendar: object | None = None
+) -> None:
+    """Bring the database behind ``engine`` to ``revision`` (from inside a running loop).
+
+    ``calendar``: the configured office calendar (``sop.calendar.OfficeCalendar``), for
+    migrations that fill in working times; without one they use the default calendar."""
 
     def _upgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
+        if calendar is not None:
+            config.attributes[CALENDAR] = calendar
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:

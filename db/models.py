@@ -192,6 +192,9 @@ class StepRunRow(Base):
     completed_by_name: Mapped[str | None] = mapped_column(String(200))  # as it was then
     outcome: Mapped[str | None] = mapped_column(String(16))
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Office working time from start to completion, in seconds, fixed when the run closes:
+    # a later holiday or closure does not rewrite how long a finished step took.
+    working_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditRow(Base):

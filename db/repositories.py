@@ -433,14 +433,29 @@ class Repository:
             )
         )
 
-    async def close_run(self, run_id: int, at: datetime, by: int | None, outcome: str) -> None:
+    async def close_run(
+        self,
+        run_id: int,
+        at: datetime,
+        by: int | None,
+        outcome: str,
+        *,
+        working_seconds: int,
+    ) -> None:
         """Finish a run; the actor's name is kept as it is now (a later rename of the
-        person does not rewrite who did it)."""
+        person does not rewrite who did it), and so is the working time it took (a later
+        change of the office calendar does not rewrite it either)."""
         name = select(UserRow.full_name).where(UserRow.id == by).scalar_subquery()
         await self.session.execute(
             update(StepRunRow)
             .where(StepRunRow.id == run_id)
-            .values(completed_at=at, completed_by=by, completed_by_name=name, outcome=outcome)
+            .values(
+                completed_at=at,
+                completed_by=by,
+                completed_by_name=name,
+                outcome=outcome,
+                working_seconds=working_seconds,
+            )
         )
 
     async def runs_of(self, record_id: int) -> Sequence[StepRunRow]:

@@ -34,16 +34,18 @@ from sop.validation import parse_date
 
 PAGE = "p"
 MENUS = {"ms": "status", "md": "division", "ml": "letter", "my": "year"}
-CSV = "csv"
+CSV = "csv"  # the DIK as CSV separated by ","
+CSV_ID = "csvid"  # ... by ";", for Excel with Indonesian settings
+CSV_DELIMITERS = {CSV: ",", CSV_ID: ";"}
 
 
 @dataclass(frozen=True)
 class RegisterNav(CallbackData):
-    """A press on /daftar's buttons (a page, a filter menu) or on /laporan's CSV button.
+    """A press on /daftar's buttons (a page, a filter menu) or on /laporan's CSV buttons.
     The whole view travels in the data, so an old list keeps working after a restart."""
 
     prefix: ClassVar[str] = "dik"
-    action: str  # PAGE, a key of MENUS, or CSV
+    action: str  # PAGE, a key of MENUS, CSV or CSV_ID
     page: int
     status: str  # "" for any, else a RegisterStatus value
     division: int  # 0 for any
@@ -205,16 +207,16 @@ async def _menu_keyboard(
 
 
 async def register_button(update: Update, context: PpidContext) -> None:
-    """A /daftar button (page, filter menu, filter choice) or /laporan's "Kirim CSV"."""
+    """A /daftar button (page, filter menu, filter choice) or one of /laporan's CSVs."""
     query = update.callback_query
     assert query is not None
     nav = RegisterNav.parse(query.data)
     filters = nav.filters() if nav is not None else None
-    if nav is None or filters is None or nav.action not in {PAGE, CSV, *MENUS}:
+    if nav is None or filters is None or nav.action not in {PAGE, *CSV_DELIMITERS, *MENUS}:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    if nav.action == CSV:
-        await _send_csv(update, context)
+    if nav.action in CSV_DELIMITERS:
+        await _send_csv(update, context, CSV_DELIMITERS[nav.action])
         return
     try:
         if nav.action == PAGE:
@@ -260,7 +262,8 @@ async def cari(update: Update, context: PpidContext) -> None:
 
 # -- /laporan ------------------------------------------------------------------------------
 async def laporan(update: Update, context: PpidContext) -> None:
-    """/laporan: the register as an XLSX workbook (with a "Kirim CSV" button) and a chart."""
+    """/laporan: the register as an XLSX workbook (with buttons for the DIK as CSV, comma-
+    or semicolon-separated) and a chart."""
     message = update.message
     assert message is not None
     service = context.service
@@ -274,15 +277,19 @@ async def laporan(update: Update, context: PpidContext) -> None:
     standard = reports.standard_text(data.standard)
     caption = t.REPORT_CAPTION.format(
         when=texts.wib(data.generated_at, service.tz),
-        count=len(data.records),
+        stored=len(reports.stored(data)),
+        open=len(reports.in_progress(data)),
         scope="" if _sees_all(context.actor) else t.REPORT_SCOPE_DIVISION,
         standard=standard,
     )
-    csv_button = _button(t.BUTTON_CSV, RegisterNav.of(CSV, 0, RegisterFilter()))
+    csv_buttons = [
+        [_button(t.BUTTON_CSV, RegisterNav.of(CSV, 0, RegisterFilter()))],
+        [_button(t.BUTTON_CSV_ID, RegisterNav.of(CSV_ID, 0, RegisterFilter()))],
+    ]
     await message.reply_document(
         InputFile(workbook, filename=t.report_filename(service.today(), "xlsx")),
         caption=caption,
-        reply_markup=InlineKeyboardMarkup([[csv_button]]),
+        reply_markup=InlineKeyboardMarkup(csv_buttons),
     )
     chart = await asyncio.to_thread(reports.chart_png, data)
     if chart is None:
@@ -294,7 +301,8 @@ async def laporan(update: Update, context: PpidContext) -> None:
     )
 
 
-async def _send_csv(update: Update, context: PpidContext) -> None:
+async def _send_csv(update: Update, context: PpidContext, delimiter: str) -> None:
+    """The DIK as CSV, separated by ``delimiter``."""
     query = update.callback_query
     assert query is not None
     service = context.service
@@ -306,8 +314,14 @@ async def _send_csv(update: Update, context: PpidContext) -> None:
     await query.answer()
     await context.bot.send_document(
         context.actor.telegram_id,
-        InputFile(reports.dik_csv_bytes(data), filename=t.report_filename(service.today(), "csv")),
-        caption=t.CSV_CAPTION.format(when=texts.wib(data.generated_at, service.tz)),
+        InputFile(
+            reports.dik_csv_bytes(data, delimiter),
+            filename=t.report_filename(service.today(), "csv"),
+        ),
+        caption=t.CSV_CAPTION.format(
+            when=texts.wib(data.generated_at, service.tz),
+            separator=t.CSV_SEPARATORS[delimiter],
+        ),
     )
 
 

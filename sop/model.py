@@ -196,6 +196,7 @@ class StepRunView:
     completed_by_name: str | None
     outcome: str | None
     overdue_at: datetime | None
+    working: timedelta | None = None  # office working time it took, kept when it finished
 
     def lateness(self, now: datetime) -> timedelta:
         """How far past its due time the step finished (or is, while open); zero if on time."""

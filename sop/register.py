@@ -136,6 +136,16 @@ class StepTime:
     finished: bool  # done or returned (a cancelled draft's run is not a finished step)
     on_time: bool | None  # None: still running within its due time, or not applicable
 
+    @property
+    def overdue(self) -> bool:
+        """Still running and already past its due time: it counts as late."""
+        return not self.finished and self.on_time is False
+
+    @property
+    def counted(self) -> bool:
+        """Whether SOP compliance counts it: finished, or open and already overdue."""
+        return self.finished or self.overdue
+
 
 @dataclass(frozen=True, slots=True)
 class TrailEntry:
@@ -179,11 +189,15 @@ class ReportData:
 
 def measure(run: StepRunView, calendar: Calendar, now: datetime) -> StepTime:
     """A run's working and wall-clock time (until ``now`` while it runs) and whether it
-    kept its due time. Working time comes from the calendar when it counts office hours."""
+    kept its due time. A finished run's working time is the one kept when it finished; an
+    open run's is counted by the calendar until ``now``."""
     end = run.completed_at or now
     wall = max(end - run.started_at, timedelta(0))
-    between = getattr(calendar, "working_time_between", None)
-    working = between(run.started_at, end) if callable(between) else wall
+    if run.completed_at is not None and run.working is not None:
+        working = run.working
+    else:
+        between = getattr(calendar, "working_time_between", None)
+        working = max(between(run.started_at, end), timedelta(0)) if callable(between) else wall
     finished = run.completed_at is not None and run.outcome in {"done", "returned"}
     if finished:
         assert run.completed_at is not None

@@ -1,6 +1,11 @@
 """The register and the evidence of SOP compliance as files: an XLSX workbook (the DIK in
-the columns public bodies publish, time per step against the standard, a summary per
-division and month), the DIK as CSV, and a PNG chart of on-time share per step.
+the columns public bodies publish, the records still in the SOP's steps, time per step
+against the standard, a summary per division and month), the DIK as CSV, and a PNG chart
+of on-time share per step.
+
+The DIK holds stored records only; a record still in the steps is work in progress, and a
+withdrawn draft is in neither (``report_data`` leaves it out). SOP compliance counts every
+finished step run and every open one already past its due time (as late).
 
 Pure functions over ``ReportData``; nothing here reads the database or talks to Telegram.
 """
@@ -25,10 +30,23 @@ from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
 from sop.validation import without_until
 
 SHEET_DIK = "DIK"
+SHEET_IN_PROGRESS = "Dalam proses"
 SHEET_COMPLIANCE = "Kepatuhan SOP"
 SHEET_SUMMARY = "Ringkasan"
 
 DIK_HEADERS = ("No", "Informasi", "Dasar hukum", "Konsekuensi", "Jangka waktu", "Keterangan")
+IN_PROGRESS_HEADERS = (
+    "Nomor berkas",
+    "Judul",
+    "Bagian",
+    "Langkah",
+    "Percobaan",
+    "Menunggu",
+    "Mulai (WIB)",
+    "Batas waktu (WIB)",
+    "Terlambat",
+    "Waktu kerja sejauh ini (menit)",
+)
 COMPLIANCE_HEADERS = (
     "Nomor berkas",
     "Judul",
@@ -48,6 +66,7 @@ SUMMARY_HEADERS = (
     "Bagian",
     "Bulan",
     "Berkas",
+    "Tersimpan (DIK)",
     *(f"Median langkah {int(step)} (menit)" for step in Step),
     *(f"Tepat waktu langkah {int(step)}" for step in Step),
     "Tepat waktu (semua langkah)",
@@ -60,6 +79,11 @@ _STEP_LABELS = {
     Step.RECEIVE: "3. Menerima dan menyimpan (Pejabat PPID)",
 }
 _OUTCOMES = {"done": "selesai", "returned": "dikembalikan", "cancelled": "dibatalkan"}
+_RUNNING = "berjalan"
+_RUNNING_LATE = "berjalan, terlambat"
+#: The delimiters a CSV can be written with: "," and ";" (Excel with Indonesian settings
+#: reads ";", since "," is its decimal separator there).
+CSV_DELIMITERS = (",", ";")
 _IN_PROGRESS = {
     State.DRAFT: "dalam proses: langkah 1",
     State.SUBMITTED: "dalam proses: langkah 2",
@@ -130,10 +154,20 @@ def remarks(item: ReportRecord) -> str:
 
 
 # -- rows ---------------------------------------------------------------------------------
+def stored(data: ReportData) -> list[ReportRecord]:
+    """The records of the DIK: step 3 done (whether still exempted or opened since)."""
+    return [item for item in data.records if item.entry.record.state is State.STORED]
+
+
+def in_progress(data: ReportData) -> list[ReportRecord]:
+    """The records still in the SOP's steps (a step open), oldest first."""
+    return [item for item in data.records if item.entry.record.current_run is not None]
+
+
 def dik_rows(data: ReportData) -> list[list[object]]:
-    """The DIK as public bodies publish it, oldest record first."""
+    """The DIK as public bodies publish it, oldest record first: stored records only."""
     rows: list[list[object]] = []
-    for number, item in enumerate(data.records, start=1):
+    for number, item in enumerate(stored(data), start=1):
         record = item.entry.record
         f = record.fields
         rows.append(
@@ -144,6 +178,31 @@ def dik_rows(data: ReportData) -> list[list[object]]:
                 f.consequence,
                 period_text(f.period, item.entry.ends_on),
                 remarks(item),
+            ]
+        )
+    return rows
+
+
+def in_progress_rows(data: ReportData) -> list[list[object]]:
+    """Work in progress: each open record with its step, who it waits on and its due time."""
+    rows: list[list[object]] = []
+    for item in in_progress(data):
+        record = item.entry.record
+        run = record.current_run
+        assert run is not None
+        time = item.times[record.runs.index(run)] if run in record.runs else None
+        rows.append(
+            [
+                record.number,
+                record.fields.title,
+                record.division_name,
+                _STEP_LABELS[run.step],
+                run.attempt,
+                ", ".join(item.entry.holders) or "(belum ada yang dapat mengerjakan)",
+                _local(run.started_at, data.tz),
+                _local(run.due_at, data.tz),
+                _yes_no(data.generated_at > run.due_at),
+                _minutes(time.working) if time is not None else None,
             ]
         )
     return rows
@@ -179,10 +238,10 @@ def compliance_rows(data: ReportData) -> list[list[object]]:
                     _local(run.started_at, data.tz),
                     _local(run.due_at, data.tz),
                     _local(run.completed_at, data.tz),
-                    _OUTCOMES.get(run.outcome or "", "berjalan"),
+                    _OUTCOMES.get(run.outcome or "", _RUNNING_LATE if time.overdue else _RUNNING),
                     _minutes(time.working),
                     _minutes(time.wall),
-                    _yes_no(time.on_time if time.finished else None),
+                    _yes_no(time.on_time if time.counted else None),
                 ]
             )
     return rows
@@ -197,12 +256,14 @@ def month_of(record: RecordView, tz: ZoneInfo) -> str:
 @dataclass
 class _Group:
     records: int = 0
+    stored: int = 0
     times: dict[Step, list[StepTime]] = field(default_factory=lambda: {s: [] for s in Step})
 
 
-def _finished_by_step(item: ReportRecord) -> Iterable[tuple[Step, StepTime]]:
+def _counted_by_step(item: ReportRecord) -> Iterable[tuple[Step, StepTime]]:
+    """The runs SOP compliance counts: finished ones, and open ones already overdue."""
     for run, time in zip(item.entry.record.runs, item.times, strict=True):
-        if time.finished:
+        if time.counted:
             yield run.step, time
 
 
@@ -213,21 +274,27 @@ def _share(times: Sequence[StepTime]) -> float | None:
 
 
 def _median(times: Sequence[StepTime]) -> float | None:
-    if not times:
+    """The median working time of the finished runs (an open run has not taken its time
+    yet)."""
+    finished = [t.working.total_seconds() / 60 for t in times if t.finished]
+    if not finished:
         return None
-    return round(statistics.median(t.working.total_seconds() / 60 for t in times), 1)
+    return round(statistics.median(finished), 1)
 
 
 def summary_rows(data: ReportData) -> list[list[object]]:
-    """Per division and month: records, median working time per step, share on time.
-    Only finished runs (done or returned) count; the last row adds everything up."""
+    """Per division and month: records, of which stored, median working time per step,
+    share on time (of finished runs and of open runs already overdue, which count as
+    late); the last row adds everything up."""
     groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
     total = _Group()
     for item in data.records:
-        key = (item.entry.record.division_name, month_of(item.entry.record, data.tz))
+        record = item.entry.record
+        key = (record.division_name, month_of(record, data.tz))
         for group in (groups[key], total):
             group.records += 1
-            for step, time in _finished_by_step(item):
+            group.stored += record.state is State.STORED
+            for step, time in _counted_by_step(item):
                 group.times[step].append(time)
     rows = [
         _summary_row(division, month, group) for (division, month), group in sorted(groups.items())
@@ -242,6 +309,7 @@ def _summary_row(division: str, month: str, group: _Group) -> list[object]:
         division,
         month,
         group.records,
+        group.stored,
         *(_median(group.times[step]) for step in Step),
         *(_share(group.times[step]) for step in Step),
         _share(every),
@@ -249,11 +317,12 @@ def _summary_row(division: str, month: str, group: _Group) -> list[object]:
 
 
 def on_time_by_month(data: ReportData) -> dict[str, dict[Step, float | None]]:
-    """The chart's numbers: per month, per step, the share of finished runs on time."""
+    """The chart's numbers: per month, per step, the share on time of the runs compliance
+    counts (finished, or open and already overdue)."""
     months: dict[str, dict[Step, list[StepTime]]] = defaultdict(lambda: {s: [] for s in Step})
     for item in data.records:
         month = month_of(item.entry.record, data.tz)
-        for step, time in _finished_by_step(item):
+        for step, time in _counted_by_step(item):
             months[month][step].append(time)
     return {
         month: {step: _share(times[step]) for step in Step}
@@ -263,7 +332,7 @@ def on_time_by_month(data: ReportData) -> dict[str, dict[Step, float | None]]:
 
 # -- files --------------------------------------------------------------------------------
 def workbook_bytes(data: ReportData) -> bytes:
-    """The XLSX workbook: sheets "DIK", "Kepatuhan SOP" and "Ringkasan"."""
+    """The XLSX workbook: sheets "DIK", "Dalam proses", "Kepatuhan SOP" and "Ringkasan"."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -295,6 +364,17 @@ def workbook_bytes(data: ReportData) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
+    progress = book.create_sheet(SHEET_IN_PROGRESS)
+    fill(
+        progress,
+        IN_PROGRESS_HEADERS,
+        in_progress_rows(data),
+        (16, 40, 30, 42, 10, 30, 17, 17, 10, 14),
+    )
+    for column in ("G", "H"):
+        for cell in progress[column][1:]:
+            cell.number_format = _DATETIME_FORMAT
+
     compliance = book.create_sheet(SHEET_COMPLIANCE)
     fill(
         compliance,
@@ -307,17 +387,19 @@ def workbook_bytes(data: ReportData) -> bytes:
             cell.number_format = _DATETIME_FORMAT
 
     summary = book.create_sheet(SHEET_SUMMARY)
-    fill(summary, SUMMARY_HEADERS, summary_rows(data), (30, 10, 8, 14, 14, 14, 13, 13, 13, 14))
-    for row in summary.iter_rows(min_row=2, min_col=7, max_col=10):
+    fill(summary, SUMMARY_HEADERS, summary_rows(data), (30, 10, 8, 10, 14, 14, 14, 13, 13, 13, 14))
+    for row in summary.iter_rows(min_row=2, min_col=8, max_col=11):
         for cell in row:
             cell.number_format = "0%"
     summary.append([])
     summary.append([f"Standar waktu setiap langkah: {standard} (SOP 25/2021)."])
     summary.append(
         [
-            "Waktu kerja dihitung dengan kalender kerja kantor; waktu kalender adalah waktu "
-            "yang berlalu. Bulan = bulan berkas mulai dicatat. Hanya langkah yang selesai "
-            "atau dikembalikan yang dihitung."
+            "Waktu kerja dihitung dengan kalender kerja kantor dan dicatat saat langkah "
+            "selesai; waktu kalender adalah waktu yang berlalu. Bulan = bulan berkas mulai "
+            "dicatat. Ketepatan waktu menghitung langkah yang selesai atau dikembalikan, dan "
+            "langkah yang masih berjalan tetapi sudah lewat batas waktunya (terlambat); "
+            "median hanya dari langkah yang selesai. Berkas yang dibatalkan tidak dihitung."
         ]
     )
     summary.append([f"Dibuat {data.generated_at.astimezone(data.tz):%d-%m-%Y %H.%M} WIB."])
@@ -327,17 +409,21 @@ def workbook_bytes(data: ReportData) -> bytes:
     return buffer.getvalue()
 
 
-def dik_csv_bytes(data: ReportData) -> bytes:
-    """The DIK sheet as CSV (UTF-8 with a byte-order mark, so spreadsheets read it right)."""
+def dik_csv_bytes(data: ReportData, delimiter: str = ",") -> bytes:
+    """The DIK sheet as CSV (UTF-8 with a byte-order mark, so spreadsheets read it right);
+    ``delimiter`` ";" for Excel with Indonesian settings."""
+    if delimiter not in CSV_DELIMITERS:
+        raise ValueError(f"CSV delimiter must be one of {CSV_DELIMITERS}, not {delimiter!r}")
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(DIK_HEADERS)
     writer.writerows(dik_rows(data))
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def chart_png(data: ReportData) -> bytes | None:
-    """A bar chart of on-time share per step per month; None when no step has finished."""
+    """A bar chart of on-time share per step per month; None when no step has finished
+    or is overdue."""
     shares = on_time_by_month(data)
     if not shares:
         return None
@@ -350,7 +436,7 @@ def chart_png(data: ReportData) -> bytes | None:
     axes = figure.subplots()
     width = 0.8 / len(Step)
     for index, step in enumerate(Step):
-        # A month without a finished run of the step gets no bar (not a 0 % bar).
+        # A month without a counted run of the step gets no bar (not a 0 % bar).
         values = [
             math.nan if shares[month][step] is None else 100 * (shares[month][step] or 0)
             for month in months
@@ -379,16 +465,22 @@ def _month_label(month: str) -> str:
 
 __all__ = [
     "COMPLIANCE_HEADERS",
+    "CSV_DELIMITERS",
     "DIK_HEADERS",
+    "IN_PROGRESS_HEADERS",
     "SHEET_COMPLIANCE",
     "SHEET_DIK",
+    "SHEET_IN_PROGRESS",
     "SHEET_SUMMARY",
     "SUMMARY_HEADERS",
     "chart_png",
     "compliance_rows",
     "dik_csv_bytes",
     "dik_rows",
+    "in_progress",
+    "in_progress_rows",
     "on_time_by_month",
+    "stored",
     "summary_rows",
     "workbook_bytes",
 ]

@@ -225,6 +225,14 @@ class PpidService:
     def _due(self, start: datetime) -> datetime:
         return self.calendar.add(start, self.step_deadline)
 
+    async def _close_run(
+        self, repo: Repository, run: StepRunRow, now: datetime, by: int | None, outcome: str
+    ) -> None:
+        """Close a step run, keeping the working time it took by today's office calendar."""
+        working = self.calendar.working_time_between(run.started_at, now)
+        seconds = max(round(working.total_seconds()), 0)
+        await repo.close_run(run.id, now, by, outcome, working_seconds=seconds)
+
     # -- people ------------------------------------------------------------------------
     async def actor_by_telegram(self, telegram_id: int) -> Actor | None:
         """The registered person behind a Telegram account, or None (no role, no access)."""
@@ -536,6 +544,9 @@ class PpidService:
             ),
             outcome=run.outcome,
             overdue_at=run.overdue_at,
+            working=(
+                timedelta(seconds=run.working_seconds) if run.working_seconds is not None else None
+            ),
         )
 
     @staticmethod
@@ -1417,7 +1428,7 @@ class PpidService:
             assert view.current_run is not None
             open_run = await repo.open_run_of(record_id)
             assert open_run is not None
-            await repo.close_run(open_run.id, now, actor.user_id, "returned")
+            await self._close_run(repo, open_run, now, actor.user_id, "returned")
             if not await repo.compare_and_set(
                 record_id,
                 view.version,
@@ -1504,7 +1515,7 @@ class PpidService:
             by = actor.user_id if actor is not None else None
             open_run = await repo.open_run_of(record_id)
             if open_run is not None:
-                await repo.close_run(open_run.id, now, by, "cancelled")
+                await self._close_run(repo, open_run, now, by, "cancelled")
             if not await repo.compare_and_set(
                 record_id, view.version, state=State.CANCELLED, return_reason=reason, updated_at=now
             ):
@@ -1567,7 +1578,7 @@ class PpidService:
         open_run = await repo.open_run_of(record.id)
         if open_run is None or open_run.step != step:
             raise StaleAction()
-        await repo.close_run(open_run.id, now, actor.user_id, "done")
+        await self._close_run(repo, open_run, now, actor.user_id, "done")
         new_state = STATE_AFTER[step]
         if not await repo.compare_and_set(
             record.id,

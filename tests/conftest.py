@@ -71,6 +71,11 @@ class Office:
 
 @pytest.fixture
 async def office(service: PpidService) -> Office:
+    return await office_of(service)
+
+
+async def office_of(service: PpidService) -> Office:
+    """The people of a small PPID office, registered with ``service``."""
     await service.ensure_admins([900])
     admin = await service.actor_by_telegram(900)
     assert admin is not None

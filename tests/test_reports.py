@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ from sop.register import (
     measure,
 )
 from sop.service import PpidService
-from tests.conftest import Office, sample_fields
+from tests.conftest import Office, office_of, sample_fields
 from tests.test_register import make_record
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -92,12 +93,21 @@ def view(
     )
 
 
-def report_of(*items: tuple[RecordView, date | None], now: datetime | None = None) -> ReportData:
+def report_of(
+    *items: tuple[RecordView, date | None],
+    now: datetime | None = None,
+    holders: dict[int, tuple[str, ...]] | None = None,
+) -> ReportData:
     now = now or T0 + timedelta(days=40)
     calendar = reports_calendar()
     records = tuple(
         ReportRecord(
-            RegisterEntry(record, opened_on, record.fields.period.end_date(date(2026, 11, 20))),
+            RegisterEntry(
+                record,
+                opened_on,
+                record.fields.period.end_date(date(2026, 11, 20)),
+                (holders or {}).get(record.id, ()),
+            ),
             tuple(measure(r, calendar, now) for r in record.runs),
         )
         for record, opened_on in items
@@ -152,7 +162,12 @@ def data() -> ReportData:
         state=State.SUBMITTED,
         created=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
     )
-    return report_of((first, None), (second, date(2026, 12, 1)), (in_progress, None))
+    return report_of(
+        (first, None),
+        (second, date(2026, 12, 1)),
+        (in_progress, None),
+        holders={3: ("Sari Dokumentasi",)},
+    )
 
 
 def sheet_rows(book: object, name: str) -> list[tuple[object, ...]]:
@@ -161,10 +176,10 @@ def sheet_rows(book: object, name: str) -> list[tuple[object, ...]]:
 
 def test_workbook_has_the_dik_compliance_and_summary_sheets(data: ReportData) -> None:
     book = load_workbook(io.BytesIO(reports.workbook_bytes(data)))
-    assert book.sheetnames == ["DIK", "Kepatuhan SOP", "Ringkasan"]
+    assert book.sheetnames == ["DIK", "Dalam proses", "Kepatuhan SOP", "Ringkasan"]
     dik = sheet_rows(book, "DIK")
     assert dik[0] == ("No", "Informasi", "Dasar hukum", "Konsekuensi", "Jangka waktu", "Keterangan")
-    assert len(dik) == 4
+    assert len(dik) == 3  # the stored records only; BRK-3 is still in step 2
     no, info, basis, consequence, period, remark = dik[1]
     assert no == 1
     assert info == (
@@ -180,7 +195,28 @@ def test_workbook_has_the_dik_compliance_and_summary_sheets(data: ReportData) ->
     )
     assert dik[2][4] == "Permanen"
     assert str(dik[2][5]).startswith("Dibuka sejak 1 Desember 2026; Nomor register DIK-2026-0002")
-    assert str(dik[3][5]).startswith("Dalam proses: langkah 2; Nomor sementara BRK-3")
+    assert all("BRK-3" not in str(row) for row in dik)
+
+
+def test_work_in_progress_sheet_lists_open_steps_with_holder_and_due(data: ReportData) -> None:
+    book = load_workbook(io.BytesIO(reports.workbook_bytes(data)))
+    rows = sheet_rows(book, "Dalam proses")
+    assert rows[0] == reports.IN_PROGRESS_HEADERS
+    assert rows[1:] == [
+        (
+            "BRK-3",
+            "Data pribadi pemilih disabilitas",
+            "Hukum dan SDM",
+            "2. Menyerahkan dan mendata (Petugas Dokumentasi)",
+            1,
+            "Sari Dokumentasi",
+            datetime(2026, 11, 23, 8, 45),
+            datetime(2026, 11, 23, 9, 45),
+            "Ya",
+            pytest.approx(40 * 24 * 60 - 45),
+        )
+    ]
+    assert book["Dalam proses"]["H2"].number_format == "dd-mm-yyyy hh:mm"
 
 
 def test_compliance_sheet_has_one_row_per_step_run(data: ReportData) -> None:
@@ -217,12 +253,13 @@ def test_compliance_sheet_has_one_row_per_step_run(data: ReportData) -> None:
         "Ya",
     )
     assert rows[7][4] == 2  # the hand-over ran again after the return
+    # An open step already past its due time counts, as late.
     still_open = rows[-1]
     assert (still_open[0], still_open[8], still_open[9], still_open[12]) == (
         "BRK-3",
         None,
-        "berjalan",
-        None,
+        "berjalan, terlambat",
+        "Tidak",
     )
 
 
@@ -230,10 +267,11 @@ def test_summary_per_division_and_month(data: ReportData) -> None:
     book = load_workbook(io.BytesIO(reports.workbook_bytes(data)))
     rows = sheet_rows(book, "Ringkasan")
     assert rows[0] == reports.SUMMARY_HEADERS
-    assert rows[0][:3] == ("Bagian", "Bulan", "Berkas")
+    assert rows[0][:4] == ("Bagian", "Bulan", "Berkas", "Tersimpan (DIK)")
     table = {(row[0], row[1]): row[2:] for row in rows[1:5]}
-    # Hukum, November: one record; steps 20, 90 and 10 minutes; step 2 was late.
+    # Hukum, November: one record, stored; steps 20, 90 and 10 minutes; step 2 was late.
     assert table[("Hukum dan SDM", "2026-11")] == (
+        1,
         1,
         20,
         90,
@@ -244,12 +282,13 @@ def test_summary_per_division_and_month(data: ReportData) -> None:
         pytest.approx(2 / 3, abs=1e-4),
     )
     # Keuangan: step 2 ran twice (40 and 10 minutes), step 3 returned (5) then done (50).
-    assert table[("Keuangan, Umum dan Logistik", "2026-11")] == (1, 30, 25, 27.5, 1, 1, 1, 1)
-    # December's record has only step 1 finished; the open step 2 is not counted.
-    assert table[("Hukum dan SDM", "2026-12")] == (1, 45, None, None, 1, None, None, 1)
-    assert table[("Semua bagian", "Jumlah")][0] == 3
-    assert table[("Semua bagian", "Jumlah")][-1] == pytest.approx(8 / 9, abs=1e-4)
-    assert book["Ringkasan"]["G2"].number_format == "0%"
+    assert table[("Keuangan, Umum dan Logistik", "2026-11")] == (1, 1, 30, 25, 27.5, 1, 1, 1, 1)
+    # December's record, not stored: step 1 finished on time; step 2 is still open and
+    # overdue, so it counts as late (and has no median: it has not taken its time yet).
+    assert table[("Hukum dan SDM", "2026-12")] == (1, 0, 45, None, None, 1, 0, None, 0.5)
+    assert table[("Semua bagian", "Jumlah")][:2] == (3, 2)
+    assert table[("Semua bagian", "Jumlah")][-1] == pytest.approx(8 / 10, abs=1e-4)
+    assert book["Ringkasan"]["H2"].number_format == "0%"
 
 
 def test_csv_is_the_dik_sheet(data: ReportData) -> None:
@@ -257,10 +296,15 @@ def test_csv_is_the_dik_sheet(data: ReportData) -> None:
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == list(reports.DIK_HEADERS)
-    assert len(rows) == 4
+    assert len(rows) == 3
     assert rows[1][0] == "1"
     assert rows[1][1].startswith("Notulen rapat pleno tertutup\n")
-    assert rows[3][5].startswith("Dalam proses: langkah 2")
+    # Excel with Indonesian settings reads ";" (its decimal separator is ",").
+    semicolons = reports.dik_csv_bytes(data, delimiter=";").decode("utf-8-sig")
+    assert semicolons.splitlines()[0] == ";".join(reports.DIK_HEADERS)
+    assert list(csv.reader(io.StringIO(semicolons), delimiter=";")) == rows
+    with pytest.raises(ValueError):
+        reports.dik_csv_bytes(data, delimiter="|")
 
 
 def test_chart_is_a_png_and_empty_data_gives_none(data: ReportData) -> None:
@@ -272,10 +316,16 @@ def test_chart_is_a_png_and_empty_data_gives_none(data: ReportData) -> None:
     assert width >= 600 and height >= 400
     assert reports.on_time_by_month(data) == {
         "2026-11": {Step.PRODUCE: 1.0, Step.HANDOVER: 0.6667, Step.RECEIVE: 1.0},
-        "2026-12": {Step.PRODUCE: 1.0, Step.HANDOVER: None, Step.RECEIVE: None},
+        "2026-12": {Step.PRODUCE: 1.0, Step.HANDOVER: 0.0, Step.RECEIVE: None},
     }
-    nothing_done = report_of((view(9, [run(Step.PRODUCE, 0, None)], state=State.DRAFT), None))
+    draft = view(9, [run(Step.PRODUCE, 0, None)], state=State.DRAFT)
+    nothing_done = report_of((draft, None), now=T0 + minutes(30))  # within its due time
     assert reports.chart_png(nothing_done) is None
+    overdue = report_of((draft, None), now=T0 + minutes(61))  # past it: counted, as late
+    assert reports.on_time_by_month(overdue) == {
+        "2026-11": {Step.PRODUCE: 0.0, Step.HANDOVER: None, Step.RECEIVE: None}
+    }
+    assert reports.chart_png(overdue) is not None
     assert reports.chart_png(report_of()) is None
     empty = load_workbook(io.BytesIO(reports.workbook_bytes(report_of())))
     assert sheet_rows(empty, "DIK") == [reports.DIK_HEADERS]
@@ -299,6 +349,12 @@ def test_measure_uses_working_time_when_the_calendar_counts_it() -> None:
     assert measure(open_run, WallCalendar(), T0 + minutes(61)).on_time is False
     cancelled = run(Step.PRODUCE, 0, 5, outcome="cancelled")
     assert measure(cancelled, WallCalendar(), T0).finished is False
+    # A finished run's working time is the one kept when it finished, whatever the
+    # calendar says today.
+    kept = replace(done, working=minutes(12))
+    assert measure(kept, HalfTimeCalendar(), T0 + timedelta(days=1)).working == minutes(12)
+    still_open = replace(open_run, working=minutes(12))  # never set for an open run
+    assert measure(still_open, WallCalendar(), T0 + minutes(30)).working == minutes(30)
 
 
 async def test_workbook_from_the_database(
@@ -306,18 +362,68 @@ async def test_workbook_from_the_database(
 ) -> None:
     first = await make_record(service, office, title="Informasi pertama")
     await make_record(service, office, State.DRAFT, petugas=office.petugas_other)
+    await make_record(service, office, State.CANCELLED, title="Draf yang ditarik")
     data = await RegisterService(service).report_data()
     book = load_workbook(io.BytesIO(reports.workbook_bytes(data)))
     dik = sheet_rows(book, "DIK")
-    assert [row[0] for row in dik[1:]] == [1, 2]
+    # The DIK holds stored records; the draft is work in progress; the withdrawn draft is
+    # in no sheet at all.
+    assert [row[0] for row in dik[1:]] == [1]
     assert str(dik[1][1]).startswith("Informasi pertama\n")
     assert "DIK-2026-0001" in str(dik[1][5])
+    progress = sheet_rows(book, "Dalam proses")
+    assert [(row[0], row[5], row[8]) for row in progress[1:]] == [
+        ("BRK-2", "Budi Petugas", "Tidak")
+    ]
     compliance = sheet_rows(book, "Kepatuhan SOP")
     assert [row[0] for row in compliance[1:]] == ["DIK-2026-0001"] * 3 + ["BRK-2"]
+    summary = sheet_rows(book, "Ringkasan")
+    assert [row[2:4] for row in summary[1:] if row[1] == "Jumlah"] == [(2, 1)]
+    everything = str([sheet_rows(book, name) for name in book.sheetnames])
+    assert "ditarik" not in everything and "BRK-3" not in everything
     assert first == data.records[0].entry.record.id
 
 
-def test_report_command_writes_the_workbook_and_the_csv(
+async def test_a_finished_steps_working_time_is_kept_when_the_calendar_changes(
+    engine: object, storage: object, clock: ManualClock
+) -> None:
+    """Working time is written when a step finishes: a closure declared later for that day
+    changes the due times of open steps, never how long a finished step took."""
+    from db.session import create_sessionmaker
+    from sop.calendar import OfficeCalendar, WorkingHours
+
+    calendar = OfficeCalendar(WorkingHours.default(), WIB, national_holidays=False)
+    service = PpidService(
+        create_sessionmaker(engine),  # type: ignore[arg-type]
+        storage,  # type: ignore[arg-type]
+        clock=clock,
+        calendar=calendar,
+    )
+    office = await office_of(service)
+    record = await make_record(service, office, State.DRAFT)
+    clock.advance(timedelta(minutes=25))
+    await service.complete_produce(office.petugas, record, verified=True)
+    clock.advance(timedelta(minutes=35))
+    await service.complete_handover(office.dokumentasi, record)
+    clock.advance(timedelta(minutes=10))
+    register = RegisterService(service)
+
+    def minutes_of(data: ReportData) -> list[float]:
+        return [float(row[10]) for row in reports.compliance_rows(data)]  # type: ignore[arg-type]
+
+    before = await register.report_data()
+    assert minutes_of(before) == [25.0, 35.0, 10.0]
+    # Monday 23 November 2026 is declared an office closure afterwards.
+    calendar.set_closures({date(2026, 11, 23): "Cuti bersama"})
+    after = await register.report_data()
+    assert minutes_of(after)[:2] == [25.0, 35.0]  # as they were when they finished
+    view = await service.record(office.admin, record)
+    assert [run.working for run in view.runs][:2] == [minutes(25), minutes(35)]
+    # The open step 3 is measured by today's calendar: no working time passes on a closed day.
+    assert minutes_of(after)[2] == 0.0
+
+
+def test_report_command_writes_the_workbook_the_csv_and_the_chart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = tmp_path / "ppidbot.sqlite3"
@@ -325,30 +431,58 @@ def test_report_command_writes_the_workbook_and_the_csv(
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{database}")
     monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "storage"))
     monkeypatch.setenv("ADMIN_TELEGRAM_IDS", "")
+    monkeypatch.setenv("WORKING_HOURS", "always")
 
-    async def prepare() -> None:
+    async def prepare(*, finish: bool) -> None:
         from bot.config import load_settings
         from bot.runtime import Runtime
         from sop.model import Role
 
-        runtime = await Runtime.open(load_settings(), clock=ManualClock())
+        runtime = await Runtime.open(load_settings())  # the clock the command runs on
         try:
-            petugas = await runtime.service.add_person(
-                101, "Rina", Role.PETUGAS_PPID, division_id=1
+            service = runtime.service
+            petugas = await service.add_person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+            if not finish:
+                fields = sample_fields(title="Draf untuk laporan", classified_date=service.today())
+                await service.create_draft(petugas, fields)
+                return
+            office = await office_of(service)
+            await make_record(
+                service,
+                office,
+                title="Informasi tersimpan; ber-titik koma",
+                classified_date=service.today(),
             )
-            await runtime.service.create_draft(petugas, sample_fields(title="Draf untuk laporan"))
         finally:
             await runtime.close()
 
-    asyncio.run(prepare())
+    asyncio.run(prepare(finish=False))
     workbook = tmp_path / "laporan.xlsx"
     assert main(["report", "--format", "xlsx", "--out", str(workbook)]) == 0
     book = load_workbook(workbook)
-    assert book.sheetnames == ["DIK", "Kepatuhan SOP", "Ringkasan"]
-    assert str(sheet_rows(book, "DIK")[1][1]).startswith("Draf untuk laporan")
+    assert book.sheetnames == ["DIK", "Dalam proses", "Kepatuhan SOP", "Ringkasan"]
+    assert len(sheet_rows(book, "DIK")) == 1  # a draft is not in the DIK
+    assert str(sheet_rows(book, "Dalam proses")[1][1]).startswith("Draf untuk laporan")
+    # No step has finished or is late yet: there is no chart to write.
+    assert main(["report", "--chart", str(tmp_path / "grafik.png")]) == 1
+    assert not (tmp_path / "grafik.png").exists()
+
+    asyncio.run(prepare(finish=True))
     table = tmp_path / "dik.csv"
-    assert main(["report", "--format", "csv", "--out", str(table)]) == 0
+    chart = tmp_path / "grafik.png"
+    assert main(["report", "--format", "csv", "--out", str(table), "--chart", str(chart)]) == 0
     rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"))))
     assert rows[0] == list(reports.DIK_HEADERS) and len(rows) == 2
+    assert Image.open(chart).format == "PNG"
+    excel = tmp_path / "dik-excel.csv"
+    argv = ["report", "--format", "csv", "--delimiter", ";", "--out", str(excel)]
+    assert main(argv) == 0
+    text = excel.read_text(encoding="utf-8-sig")
+    assert text.startswith("No;Informasi;Dasar hukum;Konsekuensi;Jangka waktu;Keterangan")
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == rows
+
+    assert main(["report"]) == 2
+    assert main(["report", "--delimiter", ";", "--out", str(tmp_path / "x.xlsx")]) == 2
     assert main(["report", "--out", str(tmp_path / "missing" / "x.xlsx")]) == 1
+    assert main(["report", "--chart", str(tmp_path / "missing" / "x.png")]) == 1
     assert not list(tmp_path.glob(".*.part"))

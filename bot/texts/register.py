@@ -227,14 +227,20 @@ def search_results(
 REPORT_PREPARING = "⏳ Menyusun laporan…"
 REPORT_CAPTION = (
     "📊 <b>Laporan Daftar Informasi yang Dikecualikan</b> per {when}\n"
-    "{count} berkas{scope}. Lembar: <i>DIK</i> (kolom baku DIK), <i>Kepatuhan SOP</i> "
-    "(waktu tiap langkah terhadap standar {standard}), <i>Ringkasan</i> (per bagian dan bulan)."
+    "{stored} berkas di DIK, {open} masih dalam proses SOP{scope}. Lembar: <i>DIK</i> "
+    "(kolom baku DIK, berkas yang sudah tersimpan), <i>Dalam proses</i> (langkah yang "
+    "berjalan, siapa yang ditunggu, batas waktu), <i>Kepatuhan SOP</i> (waktu tiap langkah "
+    "terhadap standar {standard}), <i>Ringkasan</i> (per bagian dan bulan)."
 )
-REPORT_SCOPE_DIVISION = " bagian Anda"
+REPORT_SCOPE_DIVISION = " (bagian Anda)"
 REPORT_CHART_CAPTION = "📈 Ketepatan waktu per langkah per bulan (standar {standard})."
-REPORT_NO_CHART = "Grafik ketepatan waktu belum dapat dibuat: belum ada langkah yang selesai."
-BUTTON_CSV = "📄 Kirim CSV"
-CSV_CAPTION = "📄 Daftar Informasi yang Dikecualikan (CSV, UTF-8), per {when}."
+REPORT_NO_CHART = (
+    "Grafik ketepatan waktu belum dapat dibuat: belum ada langkah yang selesai atau terlambat."
+)
+BUTTON_CSV = "📄 Kirim CSV (koma)"
+BUTTON_CSV_ID = "📄 CSV untuk Excel Indonesia (titik koma)"
+CSV_SEPARATORS = {",": "dipisah koma", ";": "dipisah titik koma, untuk Excel Indonesia"}
+CSV_CAPTION = "📄 Daftar Informasi yang Dikecualikan (CSV UTF-8, {separator}), per {when}."
 
 
 def report_filename(today: date, extension: str) -> str:

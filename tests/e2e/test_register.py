@@ -199,6 +199,7 @@ async def test_laporan_sends_a_workbook_a_chart_and_csv_on_request(harness: BotH
     who, service = await people(harness)
     await make_record(service, who.office, title="Notulen rapat pleno tertutup")
     await make_record(service, who.office, State.SUBMITTED, title="Surat rahasia")
+    await make_record(service, who.office, State.CANCELLED, title="Draf yang ditarik")
     pejabat = who.pejabat
 
     pejabat.mark()
@@ -206,31 +207,42 @@ async def test_laporan_sends_a_workbook_a_chart_and_csv_on_request(harness: BotH
     document = await pejabat.wait_for(lambda m: m.kind == "document")
     assert document.document is not None
     assert document.document["file_name"] == "daftar-informasi-dikecualikan-2026-11-23.xlsx"
-    assert "2 berkas" in (document.text or "")
+    assert "1 berkas di DIK, 1 masih dalam proses SOP" in (document.text or "")
     book = load_workbook(io.BytesIO(await pejabat.download(document)))
-    assert book.sheetnames == ["DIK", "Kepatuhan SOP", "Ringkasan"]
+    assert book.sheetnames == ["DIK", "Dalam proses", "Kepatuhan SOP", "Ringkasan"]
     dik = [row for row in book["DIK"].iter_rows(values_only=True)]
-    assert dik[0][:2] == ("No", "Informasi") and len(dik) == 3
+    assert dik[0][:2] == ("No", "Informasi") and len(dik) == 2
     assert str(dik[1][1]).startswith("Notulen rapat pleno tertutup")
+    progress = [row for row in book["Dalam proses"].iter_rows(values_only=True)]
+    assert [(row[0], row[1], row[5]) for row in progress[1:]] == [
+        ("BRK-2", "Surat rahasia", "Sari Dokumentasi")
+    ]
+    assert "ditarik" not in str([list(sheet.values) for sheet in book.worksheets])
     photo = await pejabat.wait_for(lambda m: m.kind == "photo")
     assert "Ketepatan waktu" in (photo.text or "")
     assert Image.open(io.BytesIO(await pejabat.download(photo))).format == "PNG"
     assert pejabat.chat_actions == ["upload_document"]
+    assert button_texts(document) == [
+        "📄 Kirim CSV (koma)",
+        "📄 CSV untuk Excel Indonesia (titik koma)",
+    ]
 
-    query = await pejabat.press(document, text="📄 Kirim CSV")
+    headers = ["No", "Informasi", "Dasar hukum", "Konsekuensi", "Jangka waktu", "Keterangan"]
+    query = await pejabat.press(document, text="📄 Kirim CSV (koma)")
     await pejabat.wait_for_answer(query)
     table = await pejabat.wait_for(lambda m: m.kind == "document")
     assert table.document is not None and table.document["file_name"].endswith(".csv")
+    assert "dipisah koma" in (table.text or "")
     rows = list(csv.reader(io.StringIO((await pejabat.download(table)).decode("utf-8-sig"))))
-    assert rows[0] == [
-        "No",
-        "Informasi",
-        "Dasar hukum",
-        "Konsekuensi",
-        "Jangka waktu",
-        "Keterangan",
-    ]
-    assert len(rows) == 3
+    assert rows[0] == headers and len(rows) == 2
+
+    query = await pejabat.press(document, text="📄 CSV untuk Excel Indonesia (titik koma)")
+    await pejabat.wait_for_answer(query)
+    excel = await pejabat.wait_for(lambda m: m.kind == "document")
+    assert "titik koma, untuk Excel Indonesia" in (excel.text or "")
+    text = (await pejabat.download(excel)).decode("utf-8-sig")
+    assert text.splitlines()[0] == ";".join(headers)
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == rows
     no_failed_calls(harness)
 
 
