@@ -152,6 +152,9 @@ class RecordRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_on: Mapped[date | None] = mapped_column(Date)  # announced open (no longer exempt)
+    # The exemption's last day, when its period is a date or a duration (None: permanent
+    # or a condition); kept with the fields, so ending exemptions are found by index.
+    ends_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: The /baru conversation that created the draft (its idempotency key), if any.
     origin_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 

@@ -850,16 +850,46 @@ class Repository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def expiry_candidates(self) -> Sequence[RecordRow]:
-        """Records whose exemption ends on a computable day and that are not opened yet."""
+    @classmethod
+    def _ending_where(cls, until: date, **filters: Any) -> list[Any]:
+        return [
+            RecordRow.ends_on <= until,
+            RecordRow.opened_on.is_(None),
+            RecordRow.state != "cancelled",
+            *cls._register_where(**filters),
+        ]
+
+    async def ending_rows(
+        self, until: date, *, limit: int | None = None, **filters: Any
+    ) -> Sequence[RecordRow]:
+        """Records whose exemption ends on or before ``until`` (or ended) and that are not
+        opened, soonest first (by the index on ``ends_on``); ``filters`` as the register's."""
         query = (
             select(RecordRow)
-            .where(
-                RecordRow.period_kind.in_(["until_date", "duration"]),
-                RecordRow.opened_on.is_(None),
-                RecordRow.state != "cancelled",
-            )
-            .order_by(RecordRow.id)
+            .where(*self._ending_where(until, **filters))
+            .order_by(RecordRow.ends_on, RecordRow.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def ending_count(self, until: date, **filters: Any) -> int:
+        query = (
+            select(func.count()).select_from(RecordRow).where(*self._ending_where(until, **filters))
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def expiry_candidates(self, until: date, last_kind: str) -> Sequence[RecordRow]:
+        """Records that may have an expiry notice due: ending by ``until``, not opened, and
+        not yet given their last notice (``last_kind``), so those told long ago are not
+        read again every day."""
+        told = select(ExpiryNoticeRow.id).where(
+            ExpiryNoticeRow.record_id == RecordRow.id, ExpiryNoticeRow.kind == last_kind
+        )
+        query = (
+            select(RecordRow)
+            .where(*self._ending_where(until), ~told.exists())
+            .order_by(RecordRow.ends_on, RecordRow.id)
         )
         return (await self.session.scalars(query)).all()
 

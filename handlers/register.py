@@ -330,15 +330,15 @@ async def kedaluwarsa(update: Update, context: PpidContext) -> None:
     """/kedaluwarsa: exemptions that end within 90 days (or ended and are not opened yet)."""
     assert update.message is not None
     try:
-        items = await _register(context).expiring(context.actor, EXPIRY_WINDOW_DAYS)
+        found = await _register(context).expiring(context.actor, EXPIRY_WINDOW_DAYS)
     except SopError as exc:
         await update.message.reply_text(exc.message)
         return
-    if not items:
+    if not found.items:
         await update.message.reply_text(t.EXPIRING_NONE.format(days=EXPIRY_WINDOW_DAYS))
         return
-    text, shown = t.expiring_list(items, EXPIRY_WINDOW_DAYS)
-    buttons = _open_buttons([item.entry for item in items[:shown]])
+    text, shown = t.expiring_list(found, EXPIRY_WINDOW_DAYS)
+    buttons = _open_buttons([item.entry for item in found.items[:shown]])
     await update.message.reply_text(text, reply_markup=InlineKeyboardMarkup(buttons))
 
 

@@ -11,7 +11,6 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from sop.model import Actor, RecordView, Role
-from sop.register import row_ends_on
 from sop.service import PpidService
 
 #: A claim older than this whose sending never finished was lost with its process.
@@ -60,14 +59,19 @@ class ExpiryService:
         self.service = service
 
     async def due(self) -> list[tuple[RecordView, NoticeKind, date]]:
-        """Every notice due today that nobody has claimed yet (nothing is claimed)."""
+        """Every notice due today that nobody has claimed yet (nothing is claimed). Reads
+        only the records ending within the widest threshold that still have a notice to
+        give (by the index on their end day), not every exempted record."""
         today = self.service.today()
+        widest = max(days for _, days in THRESHOLDS)
         async with self.service.transaction() as repo:
-            rows = await repo.expiry_candidates()
+            rows = await repo.expiry_candidates(
+                today + timedelta(days=widest), NoticeKind.ON_THE_DAY.value
+            )
             sent = {(n.record_id, n.kind) for n in await repo.expiry_notices([r.id for r in rows])}
             due = []
             for row in rows:
-                end = row_ends_on(row)
+                end = row.ends_on
                 kind = notice_due(end, today) if end else None
                 if end is not None and kind is not None and (row.id, kind.value) not in sent:
                     due.append((await self.service.view(repo, row), kind, end))

@@ -19,7 +19,7 @@ from db.repositories import Repository
 from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
-from sop.service import PpidService, fields_of, record_view
+from sop.service import PpidService, record_view
 from sop.validation import clean_text
 
 #: Who sees the whole register; a Petugas PPID sees their division's records only.
@@ -31,6 +31,8 @@ PAGE_SIZE = 10
 SEARCH_LIMIT = 20
 SEARCH_MIN = 2
 EXPIRY_WINDOW_DAYS = 90
+#: How many ending exemptions /kedaluwarsa reads and lists.
+EXPIRING_LIMIT = 30
 #: How many records the report reads the runs of at once.
 REPORT_BATCH = 500
 #: How many of a record's latest audit entries its card shows.
@@ -128,6 +130,12 @@ class ExpiringEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpiringList:
+    items: tuple[ExpiringEntry, ...]  # soonest first, at most the limit asked for
+    total: int  # how many end within the window (or ended), however many are listed
+
+
+@dataclass(frozen=True, slots=True)
 class StepTime:
     """How long one run of a step took, against its time standard."""
 
@@ -211,12 +219,6 @@ def measure(run: StepRunView, calendar: Calendar, now: datetime) -> StepTime:
 
 def ends_on(record: RecordView) -> date | None:
     return record.fields.period.end_date(record.fields.classified_date)
-
-
-def row_ends_on(row: RecordRow) -> date | None:
-    """``ends_on`` straight from a database row, without building the whole view."""
-    fields = fields_of(row)
-    return fields.period.end_date(fields.classified_date)
 
 
 class RegisterService:
@@ -324,28 +326,23 @@ class RegisterService:
         return sorted({day.year for day in days}, reverse=True)
 
     async def expiring(
-        self, actor: Actor, within_days: int = EXPIRY_WINDOW_DAYS
-    ) -> list[ExpiringEntry]:
+        self, actor: Actor, within_days: int = EXPIRY_WINDOW_DAYS, limit: int = EXPIRING_LIMIT
+    ) -> ExpiringList:
         """Exemptions (not yet opened) that end within ``within_days``, or already ended,
-        soonest first."""
+        soonest first: the first ``limit`` of them and how many there are."""
         today = self.service.today()
+        until = today + timedelta(days=within_days)
         async with self.service.transaction() as repo:
             actor = await self.service.fresh_actor(repo, actor)
-            self._scope(actor)
-            rows = []
-            for row in await repo.expiry_candidates():
-                end = row_ends_on(row)
-                if end is None or not PpidService.can_view(actor, row):
-                    continue
-                if (end - today).days <= within_days:
-                    rows.append(row)
-            found = [
+            scope = self._scope(actor)
+            total = await repo.ending_count(until, **scope)
+            rows = await repo.ending_rows(until, limit=limit, **scope)
+            items = tuple(
                 ExpiringEntry(entry, entry.ends_on, (entry.ends_on - today).days)
                 for entry in await self._entries(repo, rows)
                 if entry.ends_on is not None
-            ]
-        found.sort(key=lambda item: (item.ends_on, item.entry.record.id))
-        return found
+            )
+        return ExpiringList(items, total)
 
     async def entry(self, actor: Actor, record_id: int) -> RegisterEntry:
         """One record as a line of the register, for those allowed to see it."""
@@ -471,6 +468,7 @@ class RegisterService:
 __all__ = [
     "FILTER_STATUSES",
     "ExpiringEntry",
+    "ExpiringList",
     "RecordDetails",
     "RegisterEntry",
     "RegisterFilter",

@@ -1759,6 +1759,7 @@ def _columns_of(fields: RecordFields) -> dict[str, object]:
         "classified_by": fields.classified_by,
         "classified_place": fields.classified_place,
         "classified_date": fields.classified_date,
+        "ends_on": period.end_date(fields.classified_date),
     }
 
 

@@ -193,3 +193,46 @@ async def test_two_checks_at_once_claim_a_notice_once(
     await expiry.delivered(retaken[0], 2)
     clock.advance(timedelta(hours=1))
     assert await expiry.claim_due() == []
+
+
+async def test_the_daily_check_reads_only_records_with_a_notice_ahead(
+    service: PpidService, office: Office, clock: ManualClock
+) -> None:
+    """Records told on their last day, or ending beyond 30 days, are not read again."""
+    today = service.today()
+    ended = await make_record(  # classified long ago for 30 days
+        service,
+        office,
+        pasal17=("a",),
+        classified_date=date(2025, 1, 6),
+        period=ExemptionPeriod(PeriodKind.DURATION, amount=30, unit=DurationUnit.DAYS),
+    )
+    soon = await make_record(
+        service,
+        office,
+        pasal17=("b",),
+        period=ExemptionPeriod(PeriodKind.UNTIL_DATE, until=today + timedelta(days=20)),
+    )
+    await make_record(  # far ahead
+        service,
+        office,
+        pasal17=("c",),
+        period=ExemptionPeriod(PeriodKind.UNTIL_DATE, until=today + timedelta(days=300)),
+    )
+    expiry = ExpiryService(service)
+
+    async def candidates() -> list[int]:
+        async with service.transaction() as repo:
+            until = today + timedelta(days=30)
+            return [r.id for r in await repo.expiry_candidates(until, NoticeKind.ON_THE_DAY)]
+
+    assert await candidates() == [ended, soon]
+    claimed = await expiry.claim_due()
+    assert sorted((n.record.id, n.kind) for n in claimed) == [
+        (ended, NoticeKind.ON_THE_DAY),
+        (soon, NoticeKind.DAYS_30),
+    ]
+    for notice in claimed:
+        await expiry.delivered(notice, 1)
+    assert await candidates() == [soon]  # the ended one had its last notice
+    assert await expiry.claim_due() == []

@@ -281,19 +281,34 @@ async def test_expiring_lists_exemptions_ending_within_90_days(
     await register.mark_opened(office.pejabat, opened, today)
 
     found = await register.expiring(office.pejabat)
-    assert [(e.entry.record.id, e.ends_on, e.days_left) for e in found] == [
+    assert found.total == 4
+    assert [(e.entry.record.id, e.ends_on, e.days_left) for e in found.items] == [
         (ended, date(2026, 2, 4), -292),
         (other, today + timedelta(days=5), 5),
         (soon, today + timedelta(days=10), 10),
         (three_months, date(2027, 2, 20), 89),
     ]
-    assert [e.entry.record.id for e in await register.expiring(office.petugas)] == [
+    assert [e.entry.record.id for e in (await register.expiring(office.petugas)).items] == [
         ended,
         soon,
         three_months,
     ]
-    assert [e.entry.record.id for e in await register.expiring(office.petugas_other)] == [other]
-    assert [e.entry.record.id for e in await register.expiring(office.admin, 7)] == [ended, other]
+    assert [e.entry.record.id for e in (await register.expiring(office.petugas_other)).items] == [
+        other
+    ]
+    assert [e.entry.record.id for e in (await register.expiring(office.admin, 7)).items] == [
+        ended,
+        other,
+    ]
+    # Only the first ones are read, with how many there are in all.
+    first = await register.expiring(office.pejabat, limit=2)
+    assert ([e.entry.record.id for e in first.items], first.total) == ([ended, other], 4)
+    # The end day is kept with the fields: a correction moves it.
+    longer = ExemptionPeriod(PeriodKind.UNTIL_DATE, until=today + timedelta(days=200))
+    await service.update_fields(office.dokumentasi, three_months, {"period": longer})
+    assert three_months not in [
+        e.entry.record.id for e in (await register.expiring(office.admin)).items
+    ]
 
 
 async def test_details_measure_each_step_and_name_the_audit_actors(
@@ -433,3 +448,22 @@ async def test_a_register_page_costs_the_same_whatever_the_archive(
     for _ in range(15):
         await make_record(service, office, State.REGISTERED)
     assert await cost() == small <= 8
+
+
+async def test_kedaluwarsa_says_how_many_it_leaves_out(
+    service: PpidService, office: Office
+) -> None:
+    from bot.texts import register as texts
+
+    today = service.today()
+    for n in range(4):
+        await make_record(
+            service,
+            office,
+            pasal17=("a",),
+            period=ExemptionPeriod(PeriodKind.UNTIL_DATE, until=today + timedelta(days=10 + n)),
+        )
+    found = await RegisterService(service).expiring(office.pejabat, limit=3)
+    text, shown = texts.expiring_list(found, 90)
+    assert shown == 3 and "berakhir dalam 90 hari</b> (4):" in text
+    assert "… dan 1 lainnya (yang berakhir lebih lambat)." in text

@@ -17,7 +17,7 @@ from db.migrate import alembic_config, upgrade
 from db.models import Base
 from sop.calendar import OfficeCalendar, WorkingHours
 from sop.clock import ManualClock
-from sop.model import State
+from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, State
 from sop.service import PpidService
 from tests.conftest import office_of
 from tests.test_register import make_record
@@ -33,6 +33,16 @@ async def test_migrations_make_the_schema_the_models_describe(engine: AsyncEngin
     assert differences == []
 
 
+async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    def run(connection: object) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
 async def test_the_working_time_migration_fills_in_finished_runs(
     engine: AsyncEngine, service: PpidService, clock: ManualClock
 ) -> None:
@@ -46,13 +56,7 @@ async def test_the_working_time_migration_fills_in_finished_runs(
     await service.complete_produce(office.petugas, record, verified=True)
 
     async def downgrade() -> None:
-        def run(connection: object) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0009")
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
+        await downgrade_to(engine, "0009")
 
     async def working_minutes() -> list[float | None]:
         async with engine.connect() as connection:
@@ -82,3 +86,39 @@ async def test_the_working_time_migration_fills_in_finished_runs(
     await upgrade(engine)
     assert await working_minutes() == [10.0, None]
     assert timedelta(minutes=10) == (await service.record(office.admin, record)).runs[0].working
+
+
+async def test_the_exemption_end_migration_fills_in_each_records_end(
+    engine: AsyncEngine, service: PpidService
+) -> None:
+    """Revision 0011 keeps each record's last day of exemption, from its period."""
+    office = await office_of(service)
+    until = ExemptionPeriod(PeriodKind.UNTIL_DATE, until=date(2027, 1, 31))
+    months = ExemptionPeriod(PeriodKind.DURATION, amount=4, unit=DurationUnit.MONTHS)
+    made = [
+        await make_record(service, office, State.DRAFT, pasal17=("a",), period=until),
+        # Classified 31 October 2026 for 4 months: to 28 February 2027 (a shorter month).
+        await make_record(
+            service, office, pasal17=("b",), period=months, classified_date=date(2026, 10, 31)
+        ),
+        await make_record(service, office),  # permanent
+    ]
+
+    async def ends() -> list[date | None]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT ends_on FROM records ORDER BY id"))
+            return [_day(value) for (value,) in rows.all()]
+
+    expected = [date(2027, 1, 31), date(2027, 2, 28), None]
+    assert await ends() == expected  # kept as the records were written
+    await downgrade_to(engine, "0010")
+    await upgrade(engine)
+    assert await ends() == expected
+    assert len(made) == 3
+
+
+def _day(value: object) -> date | None:
+    """A DATE as the driver returns it (SQLite through text(): an ISO string)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

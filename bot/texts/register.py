@@ -11,7 +11,7 @@ from bot.texts import MONTHS, WIB, durasi, h, period_text, tanggal, wib
 from bot.texts.fitting import shorten, telegram_length
 from sop.expiry import ExpiryNotice
 from sop.model import PASAL17, PeriodKind, RecordView, State
-from sop.register import ExpiringEntry, RegisterEntry, RegisterFilter, RegisterPage, RegisterStatus
+from sop.register import ExpiringList, RegisterEntry, RegisterFilter, RegisterPage, RegisterStatus
 
 #: Telegram's limit is 4096 characters after parsing (counted by fitting.telegram_length).
 MAX_MESSAGE = 4000
@@ -267,18 +267,17 @@ def days_left_text(days_left: int) -> str:
     return f"sudah lewat {-days_left} hari"
 
 
-#: How many ending exemptions /kedaluwarsa lists with an open button.
-EXPIRING_SHOWN = 30
 EXPIRING_MORE = "… dan {count} lainnya (yang berakhir lebih lambat)."
 
 
-def expiring_list(items: list[ExpiringEntry], days: int) -> tuple[str, int]:
-    """The /kedaluwarsa answer, soonest first, and how many of ``items`` it lists."""
-    lines = [EXPIRING_TITLE.format(days=days, count=len(items)), ""]
+def expiring_list(found: ExpiringList, days: int) -> tuple[str, int]:
+    """The /kedaluwarsa answer, soonest first (with how many there are in all), and how
+    many of ``found.items`` it lists."""
+    lines = [EXPIRING_TITLE.format(days=days, count=found.total), ""]
     size = sum(telegram_length(line) + 1 for line in lines)
     size += telegram_length(EXPIRING_HINT) + len(EXPIRING_MORE) + 20
     shown = 0
-    for index, item in enumerate(items[:EXPIRING_SHOWN], start=1):
+    for index, item in enumerate(found.items, start=1):
         record = item.entry.record
         line = (
             f"{index}. <b>{h(record.number)}</b> · {h(shorten(record.fields.title, LINE_TITLE))}\n"
@@ -290,8 +289,8 @@ def expiring_list(items: list[ExpiringEntry], days: int) -> tuple[str, int]:
         lines.append(line)
         size += telegram_length(line) + 1
         shown += 1
-    if shown < len(items):
-        lines.append(EXPIRING_MORE.format(count=len(items) - shown))
+    if shown < found.total:
+        lines.append(EXPIRING_MORE.format(count=found.total - shown))
     lines += ["", EXPIRING_HINT]
     return "\n".join(lines), shown
 
