@@ -840,13 +840,13 @@ async def check_at_anchor(archive: Archive) -> str:
     from db.session import create_sessionmaker
     from sop.clock import ManualClock
     from sop.integrity import IntegrityChecker
-    from storage import DocumentStorage
+    from storage import LocalStorage
 
     engine = create_engine(archive.url)
     try:
         checker = IntegrityChecker(
             create_sessionmaker(engine),
-            DocumentStorage(archive.storage, max_size=1 << 30),
+            LocalStorage(archive.storage, max_size=1 << 30),
             ManualClock(ANCHOR),
         )
         report = await checker.check()

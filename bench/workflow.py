@@ -37,7 +37,7 @@ from sop.audit import canonical_details, entry_hash
 from sop.clock import ManualClock
 from sop.model import ExemptionPeriod, PeriodKind, RecordFields, Role
 from sop.service import PpidService
-from storage import Area, DocumentStorage
+from storage import Area, DocumentStorage, LocalStorage
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -268,7 +268,7 @@ async def measure(label: str, args: argparse.Namespace) -> None:
         for which in order:
             name = f"{which}-{round_}"
             engine, _ = await _fresh(None, workdir, name)
-            storage = DocumentStorage(workdir / name, max_size=1 << 30)
+            storage = LocalStorage(workdir / name, max_size=1 << 30)
             try:
                 if which == "service":
                     if args.profile and round_ == 0:
@@ -352,7 +352,7 @@ async def measure_pg(server: Any, url: Callable[[], str], args: argparse.Namespa
             database = await asyncio.to_thread(url)
             engine = create_engine(database)
             await upgrade(engine)
-            storage = DocumentStorage(workdir / f"{which}-{round_}", max_size=1 << 30)
+            storage = LocalStorage(workdir / f"{which}-{round_}", max_size=1 << 30)
             try:
                 if which == "service":
                     elapsed, _ = await _service_cycles(

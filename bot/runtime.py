@@ -15,7 +15,7 @@ from sop.calendar_service import CalendarService
 from sop.clock import Clock, SystemClock
 from sop.files import FileRecovery
 from sop.service import PpidService
-from storage import DocumentStorage
+from storage import DocumentStorage, LocalStorage
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Runtime:
         calendar = OfficeCalendar(settings.hours, settings.tz)
         if migrate:
             await upgrade(engine, calendar=calendar)
-        storage = DocumentStorage(settings.storage_dir, max_size=settings.max_file_size)
+        storage = LocalStorage(settings.storage_dir, max_size=settings.max_file_size)
         clock = clock or SystemClock()
         if recover:
             await storage.cleanup_temp()
@@ -74,4 +74,5 @@ class Runtime:
         return cls(settings, engine, storage, clock, service, calendar_service=calendar_service)
 
     async def close(self) -> None:
+        await self.storage.close()
         await self.engine.dispose()

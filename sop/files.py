@@ -124,7 +124,7 @@ class FileRecovery:
             if path in recorded:
                 continue
             try:
-                if self.storage.exists(path):
+                if await self.storage.exists(path):
                     removed.append(path)
                 await self.storage.delete(path)
             except StorageError as exc:  # an unsafe path in the table: leave the disk alone

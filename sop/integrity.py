@@ -11,7 +11,6 @@ chain) and *lateness* (steps past their due time). ``ppidbot check`` exits 1 for
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -243,7 +242,7 @@ class IntegrityChecker:
         await self.storage.cleanup_temp(min_age=STALE_INTENT_AGE.total_seconds())
         # The disk is listed before the database is read: a file being uploaded right now
         # is either already committed (seen below) or re-checked at the end.
-        on_disk = await asyncio.to_thread(lambda: list(self.storage.iter_paths()))
+        on_disk = [path async for path in self.storage.iter_paths()]
         async with self._sessions() as session, session.begin():
             repo = Repository(session)
             await repo.use_snapshot()

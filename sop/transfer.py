@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import aiofiles
 from sqlalchemy import Table, TypeDecorator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,7 +41,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import AuditRow, Base, InvitationRow, RecordFileRow, RecordRow, UserRow
 from db.repositories import Repository
 from sop.clock import Clock
-from storage import DIR_MODE, FILE_MODE, Area, DocumentStorage, StorageError
+from storage import (
+    DIR_MODE,
+    FILE_MODE,
+    Area,
+    ChecksumMismatch,
+    DocumentStorage,
+    LocalStorage,
+    StorageError,
+)
 
 FORMAT = "ppidbot-export"
 FORMAT_VERSION = 1
@@ -58,7 +63,6 @@ CONTENT_TABLES = tuple(
     for model in (UserRow, RecordRow, RecordFileRow, AuditRow)
 )
 _CHUNK = 64 * 1024
-_PART_DIR = ".tmp"
 
 
 class TransferError(Exception):
@@ -140,16 +144,16 @@ class Transfer:
             row for row in dumped[InvitationRow.__tablename__] if not _open_invitation(row, now)
         ]
 
-        target = DocumentStorage(directory / FILES_DIR, max_size=self.storage.max_size)
+        target = LocalStorage(directory / FILES_DIR, max_size=self.storage.max_size)
         await asyncio.to_thread(target.root.mkdir, mode=DIR_MODE)
         files: list[dict[str, Any]] = []
         total = 0
         for row in dumped[RecordFileRow.__tablename__]:
             path = row["path"]
             try:
-                size, sha256 = await _stream_copy(
-                    self.storage, path, target, path, expected_sha256=None
-                )
+                _check_area_path(path)
+                copied = await target.place(path, self.storage.read_chunks(path))
+                size, sha256 = copied.size, copied.sha256
             except StorageError as exc:
                 raise TransferError(
                     f"cannot export file #{row['id']} {path}: {exc.message} "
@@ -163,7 +167,7 @@ class Transfer:
                 )
             files.append({"path": path, "size": size, "sha256": sha256})
             total += size
-        _remove_empty_dir(target.root / _PART_DIR)
+        await target.tidy([])  # the temp directory the copies used
 
         manifest = {
             "format": FORMAT,
@@ -210,18 +214,24 @@ class Transfer:
         rows = _decode_tables(manifest, tables)
         files = _checked_files(manifest, rows[RecordFileRow.__tablename__])
 
-        source = DocumentStorage(directory / FILES_DIR, max_size=self.storage.max_size)
+        source = LocalStorage(directory / FILES_DIR, max_size=self.storage.max_size)
         written: list[str] = []
         total = 0
         try:
             for entry in files:
                 path = entry["path"]
                 try:
-                    size, _ = await _stream_copy(
-                        source, path, self.storage, path, expected_sha256=entry["sha256"]
+                    placed = await self.storage.place(
+                        path, source.read_chunks(path), expected_sha256=entry["sha256"]
                     )
+                except ChecksumMismatch as exc:
+                    raise TransferError(
+                        f"cannot import {path}: its sha256 is {exc.actual}, the manifest says "
+                        f"{exc.expected} (the export is damaged)"
+                    ) from exc
                 except StorageError as exc:
                     raise TransferError(f"cannot import {path}: {exc.message}") from exc
+                size = placed.size
                 written.append(path)
                 if size != entry["size"]:
                     raise TransferError(
@@ -265,117 +275,39 @@ class Transfer:
                     "import only into a new database"
                 )
         if check_storage:
-            stored = await asyncio.to_thread(lambda: next(self.storage.iter_paths(), None))
+            stored = await first_path(self.storage)
             if stored is not None:
                 raise TransferError(
-                    f"the target storage {self.storage.root} is not empty (e.g. {stored}): "
+                    f"the target storage {self.storage.location} is not empty (e.g. {stored}): "
                     "import only into a new storage directory"
                 )
 
     async def _remove_written(self, paths: list[str]) -> None:
         for path in paths:
             await self.storage.delete(path)
-        await asyncio.to_thread(_prune_empty_dirs, self.storage.root, paths)
+        await self.storage.tidy(paths)
 
 
 # ---------------------------------------------------------------------- files
 
 
-async def _stream_copy(
-    source: DocumentStorage,
-    source_path: str,
-    target: DocumentStorage,
-    target_path: str,
-    *,
-    expected_sha256: str | None,
-) -> tuple[int, str]:
-    """Stream ``source_path`` to exactly ``target_path`` under ``target``, hashing it.
-
-    The bytes go to a temp file under the target's ``.tmp``, are fsynced, and are renamed
-    into place only if the SHA-256 is ``expected_sha256`` (when given); an existing file is
-    never overwritten. Returns ``(size, sha256)``.
-    """
-    _check_area_path(target_path)
-    final = target.absolute(target_path)
-    temp = target.root / _PART_DIR / f"{uuid.uuid4().hex}.part"
-    hasher = hashlib.sha256()
-    size = 0
-    await asyncio.to_thread(_make_private_dirs, target.root, temp.parent)
-    try:
-        async with aiofiles.open(temp, "xb", opener=_private_opener) as handle:
-            chunks: AsyncGenerator[bytes, None] = source.read_chunks(source_path)
-            async with contextlib.aclosing(chunks):
-                async for chunk in chunks:
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    await handle.write(chunk)
-            await handle.flush()
-            await asyncio.to_thread(os.fsync, handle.fileno())
-        digest = hasher.hexdigest()
-        if expected_sha256 is not None and digest != expected_sha256:
-            raise StorageError(
-                f"its sha256 is {digest}, the manifest says {expected_sha256} "
-                "(the export is damaged)"
-            )
-        await asyncio.to_thread(_place, target.root, temp, final)
-    finally:
-        await asyncio.to_thread(_unlink_quietly, temp)
-    return size, digest
+async def first_path(storage: DocumentStorage) -> str | None:
+    """A stored file of ``storage``, or None when it holds none."""
+    paths = storage.iter_paths()
+    async with contextlib.aclosing(paths):
+        async for path in paths:
+            return path
+    return None
 
 
 def _private_opener(path: str, flags: int) -> int:
     return os.open(path, flags, FILE_MODE)
 
 
-def _make_private_dirs(root: Path, directory: Path) -> None:
-    """Create ``directory`` (under ``root``, which may be new too) level by level, each
-    missing level ``0700`` (``mkdir(parents=True)`` would give the parents the umask's)."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        if current == root or current.parent == current:
-            break
-        current = current.parent
-    for level in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            level.mkdir(mode=DIR_MODE)
-
-
-def _place(root: Path, temp: Path, final: Path) -> None:
-    _make_private_dirs(root, final.parent)
-    if final.exists():
-        raise StorageError(f"{final} already exists; not overwritten.")
-    os.replace(temp, final)
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
 def _check_area_path(path: str) -> None:
     parts = PurePosixPath(path).parts
     if len(parts) < 2 or parts[0] not in {area.value for area in Area}:
         raise TransferError(f"refusing file path {path!r}: not under divisi/ or ppid/")
-
-
-def _prune_empty_dirs(root: Path, paths: list[str]) -> None:
-    """Remove the directories the import created for ``paths`` if they are empty now."""
-    for path in paths:
-        parent = (root / path).parent
-        while parent != root and root in parent.parents:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            parent = parent.parent
-    _remove_empty_dir(root / _PART_DIR)
-
-
-def _remove_empty_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.rmdir()
 
 
 # ---------------------------------------------------------------------- directory

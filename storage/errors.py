@@ -68,6 +68,15 @@ class WriteFailed(StorageError):
         self.reason = reason
 
 
+class ReadFailed(StorageError):
+    """Reading or listing the storage failed (an S3 server unreachable or answering with an
+    error); nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Reading the storage failed: {reason}.")
+        self.reason = reason
+
+
 class PathTaken(StorageError):
     """The planned final path of a file already exists; it is never overwritten."""
 

@@ -16,9 +16,9 @@ from db.session import create_engine, create_sessionmaker
 from sop.clock import ManualClock
 from sop.model import Actor, ExemptionPeriod, PeriodKind, RecordFields, Role
 from sop.service import PpidService
-from storage import DocumentStorage
+from storage import DocumentStorage, LocalStorage
 
-pytest_plugins = ["tests.support.pg_fixtures"]
+pytest_plugins = ["tests.support.pg_fixtures", "tests.support.seaweedfs"]
 
 # Monday 23 November 2026, 08:00 WIB.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def storage(tmp_path: Path) -> DocumentStorage:
-    return DocumentStorage(tmp_path / "storage", max_size=1024 * 1024)
+    return LocalStorage(tmp_path / "storage", max_size=1024 * 1024)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from db.session import create_engine, create_sessionmaker
 from sop.clock import ManualClock
 from sop.model import Role
 from sop.service import PpidService
-from storage import Area, DocumentStorage
+from storage import Area, LocalStorage
 from tests.conftest import PDF_BYTES, START, chunks_of, sample_fields
 
 
@@ -56,7 +56,7 @@ def store_a_record(root: Path) -> list[tuple[str, str]]:
             await upgrade(engine)
             service = PpidService(
                 create_sessionmaker(engine),
-                DocumentStorage(root / "site" / "storage", max_size=1024 * 1024),
+                LocalStorage(root / "site" / "storage", max_size=1024 * 1024),
                 clock=ManualClock(START),
             )
             petugas = await service.add_person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
@@ -119,7 +119,7 @@ def start_a_draft(root: Path, at: datetime) -> None:
         try:
             service = PpidService(
                 create_sessionmaker(engine),
-                DocumentStorage(root / "site" / "storage", max_size=1024 * 1024),
+                LocalStorage(root / "site" / "storage", max_size=1024 * 1024),
                 clock=ManualClock(at),
             )
             petugas = await service.actor_by_telegram(101)
@@ -192,3 +192,4 @@ def test_import_of_a_damaged_export_fails(
     code, out, _ = run(capsys, "user", "list")
     assert (code, out) == (0, "no users yet\n")
     assert [p for p in (env / "new-site" / "storage").rglob("*") if p.is_file()] == []
+

@@ -30,9 +30,10 @@ from sop.integrity import IntegrityChecker
 from sop.model import Role, State, Step
 from sop.service import PpidService, StorageFullEvent
 from sop.softcopy import ContentMismatch
-from storage import Area, DocumentStorage, faults
+from storage import Area, DocumentStorage, LocalStorage, faults
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.support import documents
+from tests.support.backends import stored_paths
 from tests.support.documents import minimal_pdf
 
 
@@ -64,8 +65,8 @@ async def draft(service: PpidService, office: Office, *contents: bytes) -> int:
     return record.id
 
 
-def on_disk(service: PpidService, area: Area | None = None) -> list[str]:
-    paths = list(service.storage.iter_paths())
+async def on_disk(service: PpidService, area: Area | None = None) -> list[str]:
+    paths = await stored_paths(service.storage)
     return [p for p in paths if area is None or p.startswith(area.value + "/")]
 
 
@@ -76,7 +77,7 @@ async def test_an_upload_leaves_no_intent_and_its_file_recorded(
     record_id = await draft(service, office, PDF_BYTES)
     assert await intents(engine) == []
     [file] = (await service.record(office.petugas, record_id)).files
-    assert on_disk(service) == [file.path]
+    assert await on_disk(service) == [file.path]
     assert (await checker(engine, service).check()).ok
 
 
@@ -130,7 +131,7 @@ async def test_reconciling_removes_unrecorded_files_and_keeps_uploads_to_tell(
     reconciled = await recovery(engine, service).reconcile()  # at start
     assert sorted(reconciled.removed) == sorted([planned.path, copy.path])
     assert (reconciled.settled, reconciled.interrupted) == (1, 1)
-    assert not storage.exists(planned.path) and not storage.exists(copy.path)
+    assert not await storage.exists(planned.path) and not await storage.exists(copy.path)
     [upload] = await recovery(engine, service).interrupted_uploads()
     assert (upload.telegram_id, upload.record_number, upload.original_name) == (
         office.petugas.telegram_id,
@@ -157,7 +158,7 @@ async def test_check_reconciles_intents_older_than_any_write(
     report = await checker(engine, service).check()
     assert report.ok and report.removed_leftovers == [planned.path]
     assert "reconciled: removed 1 file(s) left by interrupted writes" in report.render_text()
-    assert on_disk(service) == [] and await intents(engine) == []
+    assert await on_disk(service) == [] and await intents(engine) == []
 
 
 async def test_a_file_without_row_or_intent_is_still_an_orphan(
@@ -205,7 +206,7 @@ async def test_a_full_disk_during_an_upload_keeps_nothing_and_says_so(
     assert "Admin sudah diberi tahu" in caught.value.message
     assert "tidak hilang" not in caught.value.message
     assert [(e.operation, e.record_id) for e in alarms] == [("upload", record.id)]
-    assert on_disk(service) == [] and await intents(engine) == []
+    assert await on_disk(service) == [] and await intents(engine) == []
     assert (await service.record(office.petugas, record.id)).files == ()
 
     faults.disarm()  # space was freed: the same upload now works
@@ -228,7 +229,7 @@ async def test_a_full_database_disk_before_the_upload_is_the_same_message(
     monkeypatch.setattr("db.repositories.Repository.add_intents", full)
     with pytest.raises(DiskFull, match="TIDAK tersimpan"):
         await service.attach_file(office.petugas, record.id, chunks_of(PDF_BYTES), "a.pdf", None)
-    assert len(alarms) == 1 and on_disk(service) == []
+    assert len(alarms) == 1 and await on_disk(service) == []
 
 
 async def test_without_a_listener_the_person_is_asked_to_tell_the_admins(
@@ -253,7 +254,7 @@ async def test_accepting_on_a_full_disk_leaves_the_record_at_step_three(
     assert len(caught.value.message) <= 200  # it is shown as a button alert
     record = await service.record(office.pejabat, record_id)
     assert (record.state, record.due_step) == (State.REGISTERED, Step.RECEIVE)
-    assert on_disk(service, Area.PPID) == [] and await intents(engine) == []
+    assert await on_disk(service, Area.PPID) == [] and await intents(engine) == []
     assert [e.operation for e in alarms] == ["receive"]
     actions = [e.action for e in await service.audit_trail(office.admin, record_id)]
     assert "integrity.failed" not in actions  # a full disk is no checksum failure
@@ -261,7 +262,7 @@ async def test_accepting_on_a_full_disk_leaves_the_record_at_step_three(
     faults.disarm()
     outcome = await service.complete_receive(office.pejabat, record_id)
     assert outcome.record.state is State.STORED
-    assert len(on_disk(service, Area.PPID)) == 2
+    assert len(await on_disk(service, Area.PPID)) == 2
     assert (await checker(engine, service).check()).ok
 
 
@@ -274,7 +275,7 @@ async def test_a_full_disk_between_the_copies_and_the_commit_keeps_no_copy(
     faults.arm("receive.copied", "enospc")
     with pytest.raises(DiskFull):
         await service.complete_receive(office.pejabat, record_id)
-    assert on_disk(service, Area.PPID) == [] and await intents(engine) == []
+    assert await on_disk(service, Area.PPID) == [] and await intents(engine) == []
 
 
 # -- content ---------------------------------------------------------------------------------
@@ -286,7 +287,7 @@ async def test_content_that_does_not_match_its_type_is_not_stored(
         await service.attach_file(
             office.petugas, record.id, chunks_of(b"PK\x03\x04 hello"), "nota.docx", None
         )
-    assert on_disk(service) == [] and await intents(engine) == []
+    assert await on_disk(service) == [] and await intents(engine) == []
     for extension, (data, mime) in documents.EVERY_TYPE.items():
         await service.attach_file(
             office.petugas, record.id, chunks_of(data), f"berkas{extension}", mime
@@ -324,7 +325,7 @@ async def test_a_merge_is_audited_as_one_merge_naming_the_photos(
     assert "file.read" not in [e.action for e in trail]  # nobody downloaded anything
     assert "file.detached" not in [e.action for e in trail]
     assert [f.id for f in (await service.record(office.petugas, record.id)).files] == [merged.id]
-    assert len(on_disk(service)) == 3 and await intents(engine) == []  # photos kept
+    assert len(await on_disk(service)) == 3 and await intents(engine) == []  # photos kept
 
 
 async def test_a_merge_on_a_full_disk_keeps_the_photos_attached(
@@ -343,7 +344,7 @@ async def test_a_merge_on_a_full_disk_keeps_the_photos_attached(
     with pytest.raises(DiskFull, match="Foto tidak digabung"):
         await service.combine_photos(office.petugas, record.id, ids, "gabungan.pdf")
     assert [f.id for f in (await service.record(office.petugas, record.id)).files] == ids
-    assert len(on_disk(service)) == 2 and await intents(engine) == []
+    assert len(await on_disk(service)) == 2 and await intents(engine) == []
 
 
 async def test_detaching_names_the_file(service: PpidService, office: Office) -> None:
@@ -368,7 +369,7 @@ async def test_petugas_moves_a_draft_to_another_division_with_its_files(
 
     assert moved.fields.division_id == 3
     assert moved.division_name == "Hukum dan Sumber Daya Manusia"
-    paths = sorted(on_disk(service))
+    paths = sorted(await on_disk(service))
     assert len(paths) == 2  # the attached and the detached file, nothing else left
     assert all(p.startswith("divisi/hukum-dan-sumber-daya-manusia/") for p in paths)
     [kept] = moved.files
@@ -402,7 +403,7 @@ async def test_dokumentasi_moves_a_record_in_step_two(
         office.dokumentasi, record_id, {"division_id": 2}, expected_version=current.version
     )
     assert moved.fields.division_id == 2 and moved.state is State.SUBMITTED
-    [path] = on_disk(service)
+    [path] = await on_disk(service)
     assert path.startswith("divisi/teknis-penyelenggaraan-pemilu-")
     assert hashlib.sha256(await service.storage.read_bytes(moved.files[0].path)).hexdigest() == (
         hashlib.sha256(PDF_BYTES).hexdigest()
@@ -430,20 +431,20 @@ async def test_who_may_move_a_record_and_where(service: PpidService, office: Off
     with pytest.raises(InvalidInput, match="Bagian tidak dikenal"):
         await service.update_fields(office.petugas, record_id, {"division_id": division.id})
     same = await service.update_fields(office.petugas, record_id, {"division_id": 1})
-    assert same.fields.division_id == 1 and len(on_disk(service)) == 1
+    assert same.fields.division_id == 1 and len(await on_disk(service)) == 1
 
 
 async def test_a_full_disk_while_moving_keeps_the_record_where_it_was(
     service: PpidService, office: Office, engine: AsyncEngine, alarms: list[StorageFullEvent]
 ) -> None:
     record_id = await draft(service, office, PDF_BYTES)
-    before = on_disk(service)
+    before = await on_disk(service)
     faults.arm("move.copied", "enospc")
     with pytest.raises(DiskFull, match="Bagian tidak diubah"):
         await service.update_fields(office.petugas, record_id, {"division_id": 3})
     record = await service.record(office.petugas, record_id)
     assert record.fields.division_id == 1
-    assert on_disk(service) == before and await intents(engine) == []
+    assert await on_disk(service) == before and await intents(engine) == []
     assert [e.operation for e in alarms] == ["move"]
 
 
@@ -456,7 +457,7 @@ async def test_a_changed_source_fails_the_move_by_checksum(
     with pytest.raises(IntegrityFailure, match="pemeriksaan checksum"):
         await service.update_fields(office.petugas, record_id, {"division_id": 3})
     assert (await service.record(office.petugas, record_id)).fields.division_id == 1
-    assert on_disk(service) == [file.path] and await intents(engine) == []
+    assert await on_disk(service) == [file.path] and await intents(engine) == []
 
 
 # -- a real full disk: a tiny filesystem -------------------------------------------------------
@@ -474,7 +475,7 @@ def tiny_storage(tmp_path: Path) -> Iterator[DocumentStorage]:
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tiny tmpfs here: {mounted.stderr.strip() or 'not root'}")
     try:
-        yield DocumentStorage(root, max_size=1024 * 1024)
+        yield LocalStorage(root, max_size=1024 * 1024)
     finally:
         subprocess.run(["umount", "-l", str(root)], check=False)
 
@@ -488,12 +489,12 @@ async def test_a_really_full_disk_keeps_nothing_and_the_next_small_file_fits(
     big = minimal_pdf("x" * (600 * 1024))  # larger than the whole filesystem
     with pytest.raises(DiskFull, match="TIDAK tersimpan"):
         await service.attach_file(petugas, record.id, chunks_of(big, 64 * 1024), "besar.pdf", None)
-    assert list(tiny_storage.iter_paths()) == []
+    assert await stored_paths(tiny_storage) == []
     assert list(tiny_storage.temp_dir.iterdir()) == []  # no half file left in .tmp either
     assert await intents(engine) == []
     small = await service.attach_file(
         petugas, record.id, chunks_of(minimal_pdf("kecil")), "kecil.pdf", None
     )
-    assert list(tiny_storage.iter_paths()) == [small.path]
+    assert await stored_paths(tiny_storage) == [small.path]
     report = await IntegrityChecker(create_sessionmaker(engine), tiny_storage, clock).check()
     assert report.ok, report.render_text()

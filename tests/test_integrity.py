@@ -36,6 +36,7 @@ from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.fixtures import emulator  # noqa: F401
+from tests.support.backends import BACKENDS, Backend, backend_for
 from tests.support.documents import minimal_pdf
 
 
@@ -59,13 +60,30 @@ def file_in(record: RecordView, area: Area) -> FileView:
     return found
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    return backend_for(request.param, request, tmp_path / "storage")
+
+
+@pytest.fixture
+async def storage(backend: Backend) -> AsyncIterator[DocumentStorage]:
+    """The check runs on each backend (``tests/conftest.py``'s is the local one only)."""
+    store = backend.make(max_size=1024 * 1024)
+    yield store
+    await store.close()
+
+
 @pytest.fixture
 def checker(engine: AsyncEngine, storage: DocumentStorage, clock: ManualClock) -> IntegrityChecker:
     return IntegrityChecker(create_sessionmaker(engine), storage, clock)
 
 
 async def test_clean_state_is_ok(
-    service: PpidService, office: Office, checker: IntegrityChecker, storage: DocumentStorage
+    service: PpidService,
+    office: Office,
+    checker: IntegrityChecker,
+    storage: DocumentStorage,
+    backend: Backend,
 ) -> None:
     record = await stored_record(service, office, PDF_BYTES)
     draft = await service.create_draft(office.petugas, sample_fields())
@@ -85,9 +103,8 @@ async def test_clean_state_is_ok(
     )
     await service.remove_file(office.petugas, draft.id, detached.id)
     # A file being written (temp area) and anything beside the two trees are not documents.
-    (storage.temp_dir).mkdir(parents=True, exist_ok=True)
-    (storage.temp_dir / "upload.part").write_bytes(b"half")
-    (storage.root / "README.txt").write_text("catatan operator")
+    await backend.put_raw(storage, ".tmp/upload.part", b"half")
+    await backend.put_raw(storage, "README.txt", b"catatan operator")
 
     report = await checker.check()
 
@@ -95,7 +112,7 @@ async def test_clean_state_is_ok(
     assert report.problem_count == 0
     assert report.files_checked == 4  # division file + PPID copy + kept + detached
     assert report.audit_entries_checked > 0
-    assert storage.exists(detached.path) and storage.exists(kept.path)
+    assert await storage.exists(detached.path) and await storage.exists(kept.path)
     assert record.register_number == "DIK-2026-0001"
     rendered = report.render_text()
     assert "OK: no problems found" in rendered
@@ -103,11 +120,15 @@ async def test_clean_state_is_ok(
 
 
 async def test_deleted_file_is_missing(
-    service: PpidService, office: Office, checker: IntegrityChecker, storage: DocumentStorage
+    service: PpidService,
+    office: Office,
+    checker: IntegrityChecker,
+    storage: DocumentStorage,
+    backend: Backend,
 ) -> None:
     record = await stored_record(service, office, PDF_BYTES)
     copy = file_in(record, Area.PPID)
-    storage.absolute(copy.path).unlink()
+    await backend.remove_raw(storage, copy.path)
 
     report = await checker.check()
 
@@ -122,13 +143,17 @@ async def test_deleted_file_is_missing(
 
 
 async def test_altered_byte_is_a_checksum_mismatch(
-    service: PpidService, office: Office, checker: IntegrityChecker, storage: DocumentStorage
+    service: PpidService,
+    office: Office,
+    checker: IntegrityChecker,
+    storage: DocumentStorage,
+    backend: Backend,
 ) -> None:
     record = await stored_record(service, office, PDF_BYTES)
     original = file_in(record, Area.DIVISION)
     damaged = bytearray(PDF_BYTES)
     damaged[3] ^= 0x01
-    storage.absolute(original.path).write_bytes(bytes(damaged))
+    await backend.put_raw(storage, original.path, bytes(damaged))
 
     report = await checker.check()
 
@@ -142,12 +167,16 @@ async def test_altered_byte_is_a_checksum_mismatch(
 
 
 async def test_changed_length_is_a_size_and_checksum_mismatch(
-    service: PpidService, office: Office, checker: IntegrityChecker, storage: DocumentStorage
+    service: PpidService,
+    office: Office,
+    checker: IntegrityChecker,
+    storage: DocumentStorage,
+    backend: Backend,
 ) -> None:
     record = await stored_record(service, office, PDF_BYTES)
     copy = file_in(record, Area.PPID)
     longer = PDF_BYTES + b"x"
-    storage.absolute(copy.path).write_bytes(longer)
+    await backend.put_raw(storage, copy.path, longer)
 
     report = await checker.check()
 
@@ -162,12 +191,15 @@ async def test_changed_length_is_a_size_and_checksum_mismatch(
 
 
 async def test_unreferenced_file_is_an_orphan(
-    service: PpidService, office: Office, checker: IntegrityChecker, storage: DocumentStorage
+    service: PpidService,
+    office: Office,
+    checker: IntegrityChecker,
+    storage: DocumentStorage,
+    backend: Backend,
 ) -> None:
     await stored_record(service, office, PDF_BYTES)
-    stray = storage.root / "ppid" / "keuangan" / "2026" / "11" / "0123456789ab-stray.pdf"
-    stray.parent.mkdir(parents=True, exist_ok=True)
-    stray.write_bytes(b"dropped here by hand")
+    stray = "ppid/keuangan/2026/11/0123456789ab-stray.pdf"
+    await backend.put_raw(storage, stray, b"dropped here by hand")
 
     report = await checker.check()
 

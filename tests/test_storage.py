@@ -1,4 +1,10 @@
-"""Tests for the streamed, hashed, atomic document storage."""
+"""Tests for the streamed, hashed, atomic document storage.
+
+Tests of the storage's behaviour take ``store`` (or ``make``) and run on both backends: the
+local directory and S3 (a real SeaweedFS server, ``tests/support/seaweedfs.py``). Tests of
+how the local backend does it (fsync, rename, permissions, symlinks, aiofiles writes) take
+``local`` and run on the local one only; the S3 backend's own are in ``test_storage_s3.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import threading
 import time
 import tracemalloc
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from aiofiles.threadpool.binary import AsyncBufferedIOBase
 from hypothesis import given
 from hypothesis import strategies as st
 
-import storage.documents as documents_module
+import storage.base as base_module
 from storage import (
     TEMP_DIR_NAME,
     Area,
@@ -32,6 +38,7 @@ from storage import (
     DocumentStorage,
     EmptyFile,
     FileTooLarge,
+    LocalStorage,
     PathTaken,
     StorageError,
     StorageFull,
@@ -43,6 +50,8 @@ from storage import (
     sanitize_filename,
     slugify,
 )
+from tests.support.backends import Backend, LocalBackend, S3Backend, stored_paths
+from tests.support.seaweedfs import unique_prefix
 
 KB = 1024
 MB = 1024 * KB
@@ -58,15 +67,45 @@ def root(tmp_path: Path) -> Path:
     return tmp_path / "root"
 
 
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, root: Path) -> Backend:
+    if request.param == "local":
+        return LocalBackend(root)
+    return S3Backend(request.getfixturevalue("seaweedfs"), unique_prefix(request.node.name))
+
+
+Maker = Callable[..., DocumentStorage]
+
+
 @pytest.fixture
-def store(root: Path) -> DocumentStorage:
-    return DocumentStorage(root, max_size=10 * MB, chunk_size=CHUNK)
+async def make(backend: Backend) -> AsyncIterator[Maker]:
+    """Make a storage of the backend under test (closed afterwards)."""
+    made: list[DocumentStorage] = []
+
+    def factory(*, max_size: int = 10 * MB, chunk_size: int = CHUNK) -> DocumentStorage:
+        made.append(backend.make(max_size=max_size, chunk_size=chunk_size))
+        return made[-1]
+
+    yield factory
+    for storage in made:
+        await storage.close()
+
+
+@pytest.fixture
+def store(make: Maker) -> DocumentStorage:
+    return make()
+
+
+@pytest.fixture
+def local(root: Path) -> LocalStorage:
+    """The local backend, for tests of how it works on a disk."""
+    return LocalStorage(root, max_size=10 * MB, chunk_size=CHUNK)
 
 
 @pytest.fixture
 def fixed_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
     now = datetime(2026, 11, 5, 8, 30, tzinfo=UTC)
-    monkeypatch.setattr(documents_module, "_utcnow", lambda: now)
+    monkeypatch.setattr(base_module, "_utcnow", lambda: now)
     return now
 
 
@@ -91,9 +130,18 @@ def all_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def assert_nothing_left(store: DocumentStorage, *, except_paths: tuple[str, ...] = ()) -> None:
+async def assert_nothing_left(
+    backend: Backend, store: DocumentStorage, *, except_paths: tuple[str, ...] = ()
+) -> None:
+    """Only ``except_paths`` are stored, nothing else is there, no write is unfinished."""
+    assert await backend.raw_paths(store) == sorted(except_paths)
+    assert await stored_paths(store) == sorted(except_paths)
+    assert await backend.in_progress(store) == []
+
+
+def assert_nothing_left_on_disk(store: LocalStorage, *, except_paths: tuple[str, ...] = ()) -> None:
     assert all_files(store.root) == sorted(except_paths)
-    assert list(store.iter_paths()) == sorted(except_paths)
+    assert [p for p in store._list_paths()] == sorted(except_paths)
     temp_dir = store.root / TEMP_DIR_NAME
     assert not temp_dir.exists() or list(temp_dir.iterdir()) == []
 
@@ -163,10 +211,15 @@ async def test_save_bytes_round_trip(store: DocumentStorage, fixed_now: datetime
     assert await store.read_bytes(stored.path) == data
     assert b"".join(await collect(store.read_chunks(stored.path))) == data
     assert await store.digest(stored.path) == (len(data), hashlib.sha256(data).hexdigest())
-    assert store.exists(stored.path)
-    assert store.absolute(stored.path) == store.root / stored.path
-    assert store.absolute(stored.path).read_bytes() == data
-    assert list(store.iter_paths()) == [stored.path]
+    assert await store.exists(stored.path)
+    assert await stored_paths(store) == [stored.path]
+
+
+async def test_a_local_file_is_at_its_path_under_the_root(local: LocalStorage) -> None:
+    stored = await local.save_bytes(Area.DIVISION, "umum", b"isi", "a.pdf")
+    assert local.absolute(stored.path) == local.root / stored.path
+    assert local.absolute(stored.path).read_bytes() == b"isi"
+    assert local.location == str(local.root)
 
 
 async def test_save_streamed_chunks_round_trip(store: DocumentStorage) -> None:
@@ -186,9 +239,7 @@ async def test_year_month_level_uses_utc(
 ) -> None:
     # 1 December 05:00 in Jakarta (UTC+7) is still 30 November in UTC.
     jakarta = timezone(timedelta(hours=7))
-    monkeypatch.setattr(
-        documents_module, "_utcnow", lambda: datetime(2026, 12, 1, 5, 0, tzinfo=jakarta)
-    )
+    monkeypatch.setattr(base_module, "_utcnow", lambda: datetime(2026, 12, 1, 5, 0, tzinfo=jakarta))
     stored = await store.save_bytes(Area.DIVISION, "teknis", b"x", "a.pdf")
     assert stored.path.split("/")[:4] == ["divisi", "teknis", "2026", "11"]
 
@@ -204,8 +255,8 @@ async def test_default_clock_is_current_utc_month(store: DocumentStorage) -> Non
     }
 
 
-async def test_read_chunks_respects_chunk_size(root: Path) -> None:
-    store = DocumentStorage(root, max_size=10 * MB, chunk_size=1000)
+async def test_read_chunks_respects_chunk_size(make: Maker) -> None:
+    store = make(chunk_size=1000)
     data = os.urandom(10_500)
     stored = await store.save_bytes(Area.DIVISION, "umum", data, "a.bin")
     chunks = await collect(store.read_chunks(stored.path))
@@ -219,7 +270,7 @@ async def test_read_chunks_respects_chunk_size(root: Path) -> None:
 async def test_large_file_is_streamed_with_bounded_memory(
     root: Path, write_sizes: list[int]
 ) -> None:
-    store = DocumentStorage(root, max_size=100 * MB, chunk_size=CHUNK)
+    store = LocalStorage(root, max_size=100 * MB, chunk_size=CHUNK)
     total = 50 * MB
     source = Source(count=total // (16 * KB), size=16 * KB)  # 3200 small chunks, made lazily
 
@@ -250,7 +301,7 @@ async def test_large_file_is_streamed_with_bounded_memory(
 async def test_big_chunks_are_written_in_chunk_size_slices(
     root: Path, write_sizes: list[int]
 ) -> None:
-    store = DocumentStorage(root, max_size=10 * MB, chunk_size=CHUNK)
+    store = LocalStorage(root, max_size=10 * MB, chunk_size=CHUNK)
     data = os.urandom(CHUNK * 5 + 123)
     stored = await store.save_bytes(Area.DIVISION, "umum", data, "a.bin")
     assert write_sizes == [CHUNK] * 5 + [123]
@@ -273,7 +324,7 @@ async def test_bytearray_source_may_reuse_its_buffer(store: DocumentStorage) -> 
 
 
 async def test_file_and_directory_are_fsynced(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    local: LocalStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kinds: list[str] = []
     real_fsync = os.fsync
@@ -284,7 +335,7 @@ async def test_file_and_directory_are_fsynced(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
-    await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
+    await local.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
     assert kinds[0] == "file"
     assert kinds.count("file") == 1
     assert "dir" in kinds
@@ -293,8 +344,8 @@ async def test_file_and_directory_are_fsynced(
 # ---------------------------------------------------------------------------- limits
 
 
-async def test_max_size_exceeded_mid_stream(root: Path) -> None:
-    store = DocumentStorage(root, max_size=100_000, chunk_size=CHUNK)
+async def test_max_size_exceeded_mid_stream(make: Maker, backend: Backend) -> None:
+    store = make(max_size=100_000)
     source = Source(count=1000, size=16 * KB)
     with pytest.raises(FileTooLarge) as caught:
         await store.save(Area.DIVISION, "umum", source, "besar.pdf")
@@ -305,29 +356,31 @@ async def test_max_size_exceeded_mid_stream(root: Path) -> None:
     # 7 * 16 KiB = 114688 is the first total over the limit: streaming stopped right there.
     assert source.yielded == 7
     assert source.closed
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
 
 
 async def test_max_size_exceeded_inside_one_big_chunk(root: Path, write_sizes: list[int]) -> None:
-    store = DocumentStorage(root, max_size=3 * CHUNK, chunk_size=CHUNK)
+    store = LocalStorage(root, max_size=3 * CHUNK, chunk_size=CHUNK)
     with pytest.raises(FileTooLarge):
         await store.save_bytes(Area.DIVISION, "umum", b"x" * (100 * CHUNK), "a.bin")
     # Only the slices within the limit were written before stopping.
     assert write_sizes == [CHUNK] * 3
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(store)
 
 
-async def test_exactly_max_size_is_accepted(root: Path) -> None:
-    store = DocumentStorage(root, max_size=50_000, chunk_size=CHUNK)
+async def test_exactly_max_size_is_accepted(make: Maker) -> None:
+    store = make(max_size=50_000)
     stored = await store.save_bytes(Area.DIVISION, "umum", b"y" * 50_000, "a.bin")
     assert stored.size == 50_000
     with pytest.raises(FileTooLarge):
         await store.save_bytes(Area.DIVISION, "umum", b"y" * 50_001, "a.bin")
-    assert list(store.iter_paths()) == [stored.path]
+    assert await stored_paths(store) == [stored.path]
 
 
 @pytest.mark.parametrize("chunks", [[], [b""], [b"", b"", b""]])
-async def test_empty_file_is_rejected(store: DocumentStorage, chunks: list[bytes]) -> None:
+async def test_empty_file_is_rejected(
+    store: DocumentStorage, backend: Backend, chunks: list[bytes]
+) -> None:
     async def source() -> AsyncIterator[bytes]:
         for chunk in chunks:
             yield chunk
@@ -336,22 +389,36 @@ async def test_empty_file_is_rejected(store: DocumentStorage, chunks: list[bytes
         await store.save(Area.DIVISION, "umum", source(), "kosong.pdf")
     assert isinstance(caught.value, StorageError)
     assert caught.value.message == "The file is empty."
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
 
 
 # ---------------------------------------------------------------------------- failures
 
 
-async def test_iterator_exception_mid_stream_leaves_nothing(store: DocumentStorage) -> None:
+async def test_iterator_exception_mid_stream_leaves_nothing(
+    store: DocumentStorage, backend: Backend
+) -> None:
     source = Source(count=100, size=16 * KB, fail_at=5)
     with pytest.raises(RuntimeError, match="upload connection dropped"):
         await store.save(Area.DIVISION, "umum", source, "a.pdf")
     assert source.yielded == 5
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
+
+
+async def test_a_source_failing_after_parts_were_sent_leaves_nothing(
+    make: Maker, backend: Backend
+) -> None:
+    """On S3 two parts are sent (an unfinished multipart upload), then it is aborted."""
+    store = make(max_size=20 * MB)
+    source = Source(count=1000, size=16 * KB, fail_at=700)  # 11 MiB before the failure
+    with pytest.raises(RuntimeError, match="upload connection dropped"):
+        await store.save(Area.DIVISION, "umum", source, "a.pdf")
+    assert source.closed
+    await assert_nothing_left(backend, store)
 
 
 async def test_disk_full_leaves_nothing(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    local: LocalStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = AsyncBufferedIOBase.write
     calls = 0
@@ -366,46 +433,46 @@ async def test_disk_full_leaves_nothing(
     monkeypatch.setattr(AsyncBufferedIOBase, "write", failing_write)
     source = Source(count=100, size=16 * KB)
     with pytest.raises(StorageFull) as caught:
-        await store.save(Area.DIVISION, "umum", source, "a.pdf")
+        await local.save(Area.DIVISION, "umum", source, "a.pdf")
     assert caught.value.errno == errno.ENOSPC
     assert isinstance(caught.value, StorageError)
     assert calls == 3
     assert source.closed
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(local)
 
 
 async def test_fsync_failure_leaves_nothing(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    local: LocalStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing_fsync(fd: int) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(WriteFailed) as caught:
-        await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
+        await local.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
     assert caught.value.errno == errno.EIO
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(local)
 
 
 async def test_rename_failure_leaves_nothing(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    local: LocalStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing_replace(src: Any, dst: Any) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(WriteFailed) as caught:
-        await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
+        await local.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
     assert caught.value.errno == errno.EXDEV
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(local)
 
 
-async def test_cancellation_mid_stream_leaves_nothing(store: DocumentStorage) -> None:
+async def test_cancellation_mid_stream_leaves_nothing(local: LocalStorage) -> None:
     source = Source(count=100, size=16 * KB, block_at=10)
-    task = asyncio.create_task(store.save(Area.DIVISION, "umum", source, "a.pdf"))
+    task = asyncio.create_task(local.save(Area.DIVISION, "umum", source, "a.pdf"))
     await asyncio.wait_for(source.blocked.wait(), timeout=10)
     # The temp file with the first ten chunks is there while streaming ...
-    temp_files = list((store.root / TEMP_DIR_NAME).iterdir())
+    temp_files = list((local.root / TEMP_DIR_NAME).iterdir())
     assert len(temp_files) == 1
     assert temp_files[0].name.endswith(".part")
 
@@ -415,19 +482,36 @@ async def test_cancellation_mid_stream_leaves_nothing(store: DocumentStorage) ->
     # ... and gone after the cancellation.
     assert source.yielded == 10
     assert source.closed
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(local)
 
 
-async def test_timeout_mid_stream_leaves_nothing(store: DocumentStorage) -> None:
+async def test_cancellation_of_a_write_in_progress_leaves_nothing(
+    store: DocumentStorage, backend: Backend
+) -> None:
+    """A temp file on a disk, an unfinished multipart upload on S3 (6.4 MB were sent)."""
+    source = Source(count=1000, size=16 * KB, block_at=400)
+    task = asyncio.create_task(store.save(Area.DIVISION, "umum", source, "a.pdf"))
+    await asyncio.wait_for(source.blocked.wait(), timeout=30)
+    assert len(await backend.in_progress(store)) == 1
+    assert await stored_paths(store) == []
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert source.closed
+    await assert_nothing_left(backend, store)
+
+
+async def test_timeout_mid_stream_leaves_nothing(store: DocumentStorage, backend: Backend) -> None:
     source = Source(count=100, size=16 * KB, block_at=3)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.2):
             await store.save(Area.DIVISION, "umum", source, "a.pdf")
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
 
 
 async def test_cancellation_during_rename_leaves_nothing(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    local: LocalStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rename runs in a worker thread that cannot be interrupted: wait for it, then undo."""
     entered = threading.Event()
@@ -439,15 +523,15 @@ async def test_cancellation_during_rename_leaves_nothing(
         time.sleep(0.3)  # the rename happened, the worker is still busy
 
     monkeypatch.setattr(os, "replace", slow_replace)
-    task = asyncio.create_task(store.save_bytes(Area.DIVISION, "umum", b"data" * 100, "a.pdf"))
+    task = asyncio.create_task(local.save_bytes(Area.DIVISION, "umum", b"data" * 100, "a.pdf"))
     assert await asyncio.to_thread(entered.wait, 10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert_nothing_left(store)
+    assert_nothing_left_on_disk(local)
 
 
-async def test_concurrent_saves_do_not_collide(store: DocumentStorage) -> None:
+async def test_concurrent_saves_do_not_collide(store: DocumentStorage, backend: Backend) -> None:
     results = await asyncio.gather(
         *(
             store.save_bytes(Area.DIVISION, "umum", f"isi {i}".encode(), "sama.pdf")
@@ -456,76 +540,125 @@ async def test_concurrent_saves_do_not_collide(store: DocumentStorage) -> None:
     )
     paths = [r.path for r in results]
     assert len(set(paths)) == 25
-    assert sorted(paths) == list(store.iter_paths())
+    assert sorted(paths) == await stored_paths(store)
     for i, result in enumerate(results):
         assert await store.read_bytes(result.path) == f"isi {i}".encode()
-    assert_nothing_left(store, except_paths=tuple(paths))
+    await assert_nothing_left(backend, store, except_paths=tuple(paths))
 
 
 # ---------------------------------------------------------------------------- crash recovery
 
 
-async def test_leftover_temp_file_is_cleaned_and_never_listed(store: DocumentStorage) -> None:
-    kept = await store.save_bytes(Area.DIVISION, "umum", b"ok", "a.pdf")
-    leftover = store.root / TEMP_DIR_NAME / "0123456789abcdef.part"
+async def test_leftover_temp_file_is_cleaned_and_never_listed(local: LocalStorage) -> None:
+    kept = await local.save_bytes(Area.DIVISION, "umum", b"ok", "a.pdf")
+    leftover = local.root / TEMP_DIR_NAME / "0123456789abcdef.part"
     leftover.write_bytes(b"half a file")
 
-    assert list(store.iter_paths()) == [kept.path]
-    assert await store.cleanup_temp() == 1
+    assert await stored_paths(local) == [kept.path]
+    assert await local.cleanup_temp() == 1
     assert not leftover.exists()
-    assert await store.cleanup_temp() == 0
-    assert all_files(store.root) == [kept.path]
+    assert await local.cleanup_temp() == 0
+    assert all_files(local.root) == [kept.path]
 
 
-async def test_cleanup_temp_without_temp_dir(store: DocumentStorage) -> None:
+async def test_cleanup_temp_when_nothing_was_written(store: DocumentStorage) -> None:
     assert await store.cleanup_temp() == 0
-    assert list(store.iter_paths()) == []
+    assert await stored_paths(store) == []
+
+
+KILLED_WRITER = """
+import asyncio, os, signal, sys
+from storage import Area, S3Options, open_storage
+from storage.s3 import MIN_PART_SIZE
+async def chunks():
+    for i in range(1000):
+        if i == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield bytes([i % 256]) * 16384
+options = S3Options(*sys.argv[3:7]) if len(sys.argv) > 3 else None
+store = open_storage(sys.argv[1], max_size=10**8, s3=options)
+if hasattr(store, "part_size"):
+    store.part_size = MIN_PART_SIZE
+asyncio.run(store.save(Area.DIVISION, 'umum', chunks(), 'a.pdf'))
+"""
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-async def test_killed_process_leaves_only_a_temp_file(store: DocumentStorage) -> None:
-    script = (
-        "import asyncio, os, signal, sys\n"
-        "from pathlib import Path\n"
-        "from storage import Area, DocumentStorage\n"
-        "async def chunks():\n"
-        "    for i in range(100):\n"
-        "        if i == 20:\n"
-        "            os.kill(os.getpid(), signal.SIGKILL)\n"
-        "        yield bytes([i]) * 16384\n"
-        "store = DocumentStorage(Path(sys.argv[1]), max_size=10**8)\n"
-        "asyncio.run(store.save(Area.DIVISION, 'umum', chunks(), 'a.pdf'))\n"
-    )
+async def test_killed_process_leaves_only_a_write_in_progress(
+    store: DocumentStorage, backend: Backend
+) -> None:
+    """Killed after 6.4 MB: a temp file on a disk, an unfinished multipart upload on S3;
+    nothing stored; cleanup_temp removes it."""
+    args = [store.location, "400"]
+    if isinstance(backend, S3Backend):
+        options = backend.server.options
+        args = [
+            backend.server.url(backend.prefix),
+            "400",
+            str(options.endpoint_url),
+            str(options.access_key_id),
+            str(options.secret_access_key),
+            str(options.region),
+        ]
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, str(store.root), cwd=PROJECT_ROOT
+        sys.executable, "-c", KILLED_WRITER, *args, cwd=PROJECT_ROOT
     )
     assert await asyncio.wait_for(process.wait(), timeout=60) == -signal.SIGKILL
 
-    leftovers = all_files(store.root)
+    assert len(await backend.in_progress(store)) == 1
+    assert await stored_paths(store) == []
+    assert await store.cleanup_temp() == 1
+    await assert_nothing_left(backend, store)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+async def test_killed_process_leaves_a_nonempty_temp_file(local: LocalStorage) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_WRITER, str(local.root), "20", cwd=PROJECT_ROOT
+    )
+    assert await asyncio.wait_for(process.wait(), timeout=60) == -signal.SIGKILL
+
+    leftovers = all_files(local.root)
     assert len(leftovers) == 1
     assert re.fullmatch(r"\.tmp/[0-9a-f]{32}\.part", leftovers[0])
-    assert (store.root / leftovers[0]).stat().st_size > 0
-    assert list(store.iter_paths()) == []
-
-    assert await store.cleanup_temp() == 1
-    assert_nothing_left(store)
+    assert (local.root / leftovers[0]).stat().st_size > 0
 
 
-async def test_cleanup_temp_keeps_files_being_written(store: DocumentStorage) -> None:
-    source = Source(count=20, size=16 * KB, block_at=5)
+async def test_cleanup_temp_keeps_writes_in_progress(
+    store: DocumentStorage, backend: Backend
+) -> None:
+    source = Source(count=1000, size=16 * KB, block_at=400)
     task = asyncio.create_task(store.save(Area.DIVISION, "umum", source, "a.pdf"))
-    await asyncio.wait_for(source.blocked.wait(), timeout=10)
-    stale = store.root / TEMP_DIR_NAME / "stale.part"
-    stale.write_bytes(b"old")
+    await asyncio.wait_for(source.blocked.wait(), timeout=30)
+    active = await backend.in_progress(store)
+    assert len(active) == 1
 
-    assert await store.cleanup_temp() == 1
-    assert not stale.exists()
-    assert len(list((store.root / TEMP_DIR_NAME).iterdir())) == 1  # the active one survived
+    assert await store.cleanup_temp() == 0
+    assert await backend.in_progress(store) == active  # the active one survived
 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
+
+
+async def test_cleanup_temp_removes_stale_temp_files_beside_an_active_one(
+    local: LocalStorage,
+) -> None:
+    source = Source(count=20, size=16 * KB, block_at=5)
+    task = asyncio.create_task(local.save(Area.DIVISION, "umum", source, "a.pdf"))
+    await asyncio.wait_for(source.blocked.wait(), timeout=10)
+    stale = local.root / TEMP_DIR_NAME / "stale.part"
+    stale.write_bytes(b"old")
+
+    assert await local.cleanup_temp() == 1
+    assert not stale.exists()
+    assert len(list((local.root / TEMP_DIR_NAME).iterdir())) == 1  # the active one survived
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert_nothing_left_on_disk(local)
 
 
 # ---------------------------------------------------------------------------- trees and copies
@@ -537,12 +670,17 @@ async def test_areas_are_separate_trees(store: DocumentStorage) -> None:
 
     assert division.path.startswith("divisi/hukum/")
     assert ppid.path.startswith("ppid/hukum/")
-    assert (store.root / "divisi" / "hukum").is_dir()
-    assert (store.root / "ppid" / "hukum").is_dir()
-    assert list(store.iter_paths()) == sorted([division.path, ppid.path])
-    assert [p for p in store.iter_paths() if p.startswith("ppid/")] == [ppid.path]
+    assert await stored_paths(store) == sorted([division.path, ppid.path])
+    assert [p for p in await stored_paths(store) if p.startswith("ppid/")] == [ppid.path]
     assert Area("divisi") is Area.DIVISION
     assert Area.PPID == "ppid"
+
+
+async def test_areas_are_directories_on_a_disk(local: LocalStorage) -> None:
+    await local.save_bytes(Area.DIVISION, "hukum", b"div", "a.pdf")
+    await local.save_bytes(Area.PPID, "hukum", b"ppid", "a.pdf")
+    assert (local.root / "divisi" / "hukum").is_dir()
+    assert (local.root / "ppid" / "hukum").is_dir()
 
 
 async def test_identical_saves_get_different_paths(store: DocumentStorage) -> None:
@@ -554,9 +692,9 @@ async def test_identical_saves_get_different_paths(store: DocumentStorage) -> No
     assert first.safe_name == second.safe_name == "same.pdf"
     # The caller drops the duplicate; the first one is untouched.
     await store.delete(second.path)
-    assert not store.exists(second.path)
+    assert not await store.exists(second.path)
     assert await store.read_bytes(first.path) == b"same content"
-    assert list(store.iter_paths()) == [first.path]
+    assert await stored_paths(store) == [first.path]
 
 
 async def test_copy_to_ppid_verifies_checksum(store: DocumentStorage) -> None:
@@ -576,10 +714,12 @@ async def test_copy_to_ppid_verifies_checksum(store: DocumentStorage) -> None:
     assert copied.path.endswith("-Daftar_Informasi.pdf")
     assert await store.read_bytes(copied.path) == data
     assert await store.read_bytes(source.path) == data  # the source is kept
-    assert list(store.iter_paths()) == sorted([source.path, copied.path])
+    assert await stored_paths(store) == sorted([source.path, copied.path])
 
 
-async def test_copy_with_wrong_hash_leaves_nothing_in_target(store: DocumentStorage) -> None:
+async def test_copy_with_wrong_hash_leaves_nothing_in_target(
+    store: DocumentStorage, backend: Backend
+) -> None:
     source = await store.save_bytes(Area.DIVISION, "keuangan", b"original", "a.pdf")
     wrong = hashlib.sha256(b"something else").hexdigest()
 
@@ -588,12 +728,18 @@ async def test_copy_with_wrong_hash_leaves_nothing_in_target(store: DocumentStor
 
     assert caught.value.expected == wrong
     assert caught.value.actual == source.sha256
-    assert not (store.root / "ppid").exists()
-    assert_nothing_left(store, except_paths=(source.path,))
+    await assert_nothing_left(backend, store, except_paths=(source.path,))
+
+
+async def test_a_copy_with_a_wrong_hash_makes_no_directory(local: LocalStorage) -> None:
+    source = await local.save_bytes(Area.DIVISION, "keuangan", b"original", "a.pdf")
+    with pytest.raises(ChecksumMismatch):
+        await local.copy(source.path, Area.PPID, "x", expected_sha256="0" * 64)
+    assert not (local.root / "ppid").exists()
 
 
 async def test_copy_verification_after_rename_failure_removes_copy(
-    store: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+    store: DocumentStorage, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = await store.save_bytes(Area.DIVISION, "keuangan", b"original", "a.pdf")
 
@@ -604,10 +750,10 @@ async def test_copy_verification_after_rename_failure_removes_copy(
     with pytest.raises(ChecksumMismatch) as caught:
         await store.copy(source.path, Area.PPID, "x", expected_sha256=source.sha256)
     assert caught.value.actual == "0" * 64
-    assert_nothing_left(store, except_paths=(source.path,))
+    await assert_nothing_left(backend, store, except_paths=(source.path,))
 
 
-async def test_copy_missing_source(store: DocumentStorage) -> None:
+async def test_copy_missing_source(store: DocumentStorage, backend: Backend) -> None:
     with pytest.raises(StoredFileMissing) as caught:
         await store.copy(
             "divisi/umum/2026/11/000000000000-gone.pdf",
@@ -616,14 +762,38 @@ async def test_copy_missing_source(store: DocumentStorage) -> None:
             expected_sha256="0" * 64,
         )
     assert caught.value.path == "divisi/umum/2026/11/000000000000-gone.pdf"
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
 
 
-async def test_copy_rejects_malformed_expected_hash(store: DocumentStorage) -> None:
+async def test_copy_rejects_malformed_expected_hash(
+    store: DocumentStorage, backend: Backend
+) -> None:
     source = await store.save_bytes(Area.DIVISION, "umum", b"x", "a.pdf")
     with pytest.raises(ValueError):
         await store.copy(source.path, Area.PPID, "x", expected_sha256="not-a-hash")
-    assert_nothing_left(store, except_paths=(source.path,))
+    await assert_nothing_left(backend, store, except_paths=(source.path,))
+
+
+async def test_place_writes_an_exact_path_proven_by_checksum(
+    store: DocumentStorage, backend: Backend
+) -> None:
+    """What export, import, backup and restore use: the path and the checksum are given."""
+    path = "ppid/umum/2026/11/0123456789ab-Nota_Dinas.pdf"
+    data = os.urandom(200_000)
+    wrong = hashlib.sha256(b"other").hexdigest()
+    with pytest.raises(ChecksumMismatch):
+        await store.place(path, collect_source(data), expected_sha256=wrong)
+    await assert_nothing_left(backend, store)
+
+    placed = await store.place(
+        path, collect_source(data), expected_sha256=hashlib.sha256(data).hexdigest()
+    )
+    assert (placed.path, placed.area, placed.size) == (path, Area.PPID, len(data))
+    assert placed.safe_name == "Nota_Dinas.pdf"
+    assert await store.read_bytes(path) == data
+    with pytest.raises(PathTaken):
+        await store.place(path, collect_source(b"lain"))
+    assert await store.read_bytes(path) == data
 
 
 # ---------------------------------------------------------------------------- reading / deleting
@@ -639,36 +809,39 @@ async def test_missing_file_errors(store: DocumentStorage) -> None:
         await store.read_bytes(missing)
     with pytest.raises(StoredFileMissing):
         await store.digest(missing)
-    assert store.exists(missing) is False
+    assert await store.exists(missing) is False
 
 
 async def test_directory_is_not_a_stored_file(store: DocumentStorage) -> None:
     await store.save_bytes(Area.DIVISION, "umum", b"x", "a.pdf")
-    assert store.exists("divisi/umum") is False
+    assert await store.exists("divisi/umum") is False
     with pytest.raises(StoredFileMissing):
         await store.read_bytes("divisi/umum")
 
 
-async def test_delete_is_idempotent(store: DocumentStorage) -> None:
+async def test_delete_is_idempotent(store: DocumentStorage, backend: Backend) -> None:
     stored = await store.save_bytes(Area.DIVISION, "umum", b"x", "a.pdf")
     await store.delete(stored.path)
-    assert not store.exists(stored.path)
+    assert not await store.exists(stored.path)
     await store.delete(stored.path)  # missing is fine
     await store.delete("ppid/never/2026/01/000000000000-x.pdf")
-    assert_nothing_left(store)
+    await assert_nothing_left(backend, store)
 
 
-async def test_iter_paths_is_sorted_and_skips_temp_files(store: DocumentStorage) -> None:
+async def test_iter_paths_is_sorted_and_skips_what_is_not_stored(
+    store: DocumentStorage, backend: Backend
+) -> None:
     saved = [
         await store.save_bytes(Area.PPID, "b", b"1", "z.pdf"),
         await store.save_bytes(Area.DIVISION, "b", b"2", "y.pdf"),
         await store.save_bytes(Area.DIVISION, "a", b"3", "x.pdf"),
+        await store.save_bytes(Area.DIVISION, "a-b", b"4", "w.pdf"),
     ]
-    (store.root / TEMP_DIR_NAME / "abc.part").write_bytes(b"partial")
-    (store.root / "unrelated.txt").write_text("not a stored file")
-    listed = list(store.iter_paths())
+    await backend.put_raw(store, ".tmp/abc.part", b"partial")
+    await backend.put_raw(store, "unrelated.txt", b"not a stored file")
+    listed = await stored_paths(store)
     assert listed == sorted(s.path for s in saved)
-    assert listed[0].startswith("divisi/a/")
+    assert listed[0].startswith("divisi/a-b/")  # byte order: "a-b/" before "a/"
 
 
 # ---------------------------------------------------------------------------- unsafe paths
@@ -704,31 +877,35 @@ async def test_unsafe_paths_are_rejected(store: DocumentStorage, path: str) -> N
     with pytest.raises(UnsafePath):
         await store.digest(path)
     with pytest.raises(UnsafePath):
-        store.absolute(path)
-    with pytest.raises(UnsafePath):
-        store.exists(path)
+        await store.exists(path)
     with pytest.raises(UnsafePath):
         await store.copy(path, Area.PPID, "x", expected_sha256="0" * 64)
+    with pytest.raises(UnsafePath):
+        await store.place(path, collect_source(b"x"))
 
 
-async def test_symlink_escaping_the_root_is_rejected(
-    store: DocumentStorage, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("path", UNSAFE_PATHS)
+def test_unsafe_paths_have_no_local_absolute_path(local: LocalStorage, path: str) -> None:
+    with pytest.raises(UnsafePath):
+        local.absolute(path)
+
+
+async def test_symlink_escaping_the_root_is_rejected(local: LocalStorage, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("secret")
-    (store.root / "divisi").mkdir(parents=True)
-    (store.root / "divisi" / "link").symlink_to(outside, target_is_directory=True)
-    (store.root / "divisi" / "evil.pdf").symlink_to(outside / "secret.txt")
+    (local.root / "divisi").mkdir(parents=True)
+    (local.root / "divisi" / "link").symlink_to(outside, target_is_directory=True)
+    (local.root / "divisi" / "evil.pdf").symlink_to(outside / "secret.txt")
 
     with pytest.raises(UnsafePath):
-        store.absolute("divisi/link/secret.txt")
+        local.absolute("divisi/link/secret.txt")
     with pytest.raises(UnsafePath):
-        await store.read_bytes("divisi/evil.pdf")
+        await local.read_bytes("divisi/evil.pdf")
     with pytest.raises(UnsafePath):
-        await store.delete("divisi/evil.pdf")
+        await local.delete("divisi/evil.pdf")
     assert (outside / "secret.txt").read_text() == "secret"
-    assert list(store.iter_paths()) == []
+    assert await stored_paths(local) == []
 
 
 @pytest.mark.parametrize(
@@ -747,15 +924,17 @@ async def test_folder_cannot_escape(
 ) -> None:
     stored = await store.save_bytes(Area.DIVISION, folder, b"x", "a.pdf")
     assert stored.path.split("/")[:4] == ["divisi", expected, "2026", "11"]
-    assert store.absolute(stored.path).resolve().is_relative_to(store.root.resolve())
+    assert await stored_paths(store) == [stored.path]
 
 
 def test_constructor_validates_limits(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        DocumentStorage(tmp_path, max_size=0)
+        LocalStorage(tmp_path, max_size=0)
     with pytest.raises(ValueError):
-        DocumentStorage(tmp_path, max_size=10, chunk_size=0)
-    assert DocumentStorage(tmp_path, max_size=10).chunk_size == 64 * KB
+        LocalStorage(tmp_path, max_size=10, chunk_size=0)
+    assert LocalStorage(tmp_path, max_size=10).chunk_size == 64 * KB
+    with pytest.raises(TypeError):
+        DocumentStorage(max_size=10)  # type: ignore[abstract]
 
 
 # ---------------------------------------------------------------------------- names
@@ -896,6 +1075,8 @@ def test_public_api() -> None:
         "sanitize_filename",
         "slugify",
         "DocumentStorage",
+        "LocalStorage",
+        "open_storage",
     }
     assert expected <= set(storage.__all__)
     for name in expected:
@@ -911,40 +1092,44 @@ async def test_a_planned_file_lands_exactly_at_its_path(store: DocumentStorage) 
     assert re.fullmatch(
         r"divisi/hukum-dan-sdm/\d{4}/\d{2}/[0-9a-f]{12}-Nota_Dinas\.pdf", planned.path
     )
-    assert not store.exists(planned.path)  # planning writes nothing
+    assert not await store.exists(planned.path)  # planning writes nothing
     stored = await store.write(planned, collect_source(b"isi"))
     assert stored.path == planned.path and stored.original_name == "Nota Dinas.pdf"
     assert await store.read_bytes(planned.path) == b"isi"
 
 
-async def test_a_planned_path_that_exists_is_never_overwritten(store: DocumentStorage) -> None:
+@pytest.mark.parametrize("size", [5, 12 * MB], ids=["one part", "multipart"])
+async def test_a_planned_path_that_exists_is_never_overwritten(
+    make: Maker, backend: Backend, size: int
+) -> None:
+    store = make(max_size=20 * MB)
     planned = store.plan(Area.DIVISION, "umum", "a.pdf")
     await store.write(planned, collect_source(b"first"))
     with pytest.raises(PathTaken):
-        await store.write(planned, collect_source(b"second"))
+        await store.write(planned, collect_source(b"s" * size))
     assert await store.read_bytes(planned.path) == b"first"
-    assert_nothing_left(store, except_paths=(planned.path,))
+    await assert_nothing_left(backend, store, except_paths=(planned.path,))
 
 
-async def test_files_and_directories_are_private(store: DocumentStorage) -> None:
-    stored = await store.save_bytes(Area.DIVISION, "umum", b"rahasia", "a.pdf")
-    copy = await store.copy(
+async def test_files_and_directories_are_private(local: LocalStorage) -> None:
+    stored = await local.save_bytes(Area.DIVISION, "umum", b"rahasia", "a.pdf")
+    copy = await local.copy(
         stored.path, Area.PPID, "umum", expected_sha256=hashlib.sha256(b"rahasia").hexdigest()
     )
     for path in (stored.path, copy.path):
-        assert stat.S_IMODE(store.absolute(path).stat().st_mode) == 0o600
-        directory = store.absolute(path).parent
-        while directory != store.root.parent:
+        assert stat.S_IMODE(local.absolute(path).stat().st_mode) == 0o600
+        directory = local.absolute(path).parent
+        while directory != local.root.parent:
             assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
             directory = directory.parent
-    assert stat.S_IMODE(store.temp_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(local.temp_dir.stat().st_mode) == 0o700
 
 
 async def test_secure_tightens_directories_made_before(root: Path) -> None:
     (root / "divisi" / "umum").mkdir(parents=True, mode=0o755)
     os.chmod(root, 0o755)
     os.chmod(root / "divisi", 0o755)
-    store = DocumentStorage(root, max_size=MB)
+    store = LocalStorage(root, max_size=MB)
     await store.secure()
     assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(root / "divisi").st_mode) == 0o700
@@ -952,7 +1137,7 @@ async def test_secure_tightens_directories_made_before(root: Path) -> None:
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
 async def test_a_full_disk_or_quota_at_any_point_is_storage_full(
-    store: DocumentStorage, code: int
+    store: DocumentStorage, backend: Backend, code: int
 ) -> None:
     action = "enospc" if code == errno.ENOSPC else "edquot"
     for point in ("storage.chunk", "storage.written"):
@@ -963,43 +1148,72 @@ async def test_a_full_disk_or_quota_at_any_point_is_storage_full(
         finally:
             faults.disarm()
         assert caught.value.errno == code
-        assert_nothing_left(store)
+        await assert_nothing_left(backend, store)
 
 
-async def test_a_full_disk_while_copying_keeps_only_the_source(store: DocumentStorage) -> None:
+async def test_a_full_disk_while_copying_keeps_only_the_source(
+    store: DocumentStorage, backend: Backend
+) -> None:
     source = await store.save_bytes(Area.DIVISION, "umum", b"data", "a.pdf")
-    faults.arm("storage.chunk", "enospc")
-    try:
-        with pytest.raises(StorageFull):
-            await store.copy(
-                source.path, Area.PPID, "umum", expected_sha256=hashlib.sha256(b"data").hexdigest()
-            )
-    finally:
-        faults.disarm()
-    assert_nothing_left(store, except_paths=(source.path,))
+    for point in ("storage.chunk", "storage.written"):
+        faults.arm(point, "enospc")
+        try:
+            with pytest.raises(StorageFull):
+                await store.copy(
+                    source.path,
+                    Area.PPID,
+                    "umum",
+                    expected_sha256=hashlib.sha256(b"data").hexdigest(),
+                )
+        finally:
+            faults.disarm()
+        await assert_nothing_left(backend, store, except_paths=(source.path,))
 
 
-async def test_an_inspector_refusal_keeps_nothing(store: DocumentStorage) -> None:
+@pytest.mark.parametrize("size", [3, 11 * MB], ids=["one part", "multipart"])
+async def test_an_inspector_refusal_keeps_nothing(make: Maker, backend: Backend, size: int) -> None:
+    store = make(max_size=20 * MB)
+    data = os.urandom(size)
     seen: list[bytes] = []
 
     def refuse(handle: Any) -> None:
+        handle.seek(-3, os.SEEK_END)  # inspectors seek (a zip's directory is at its end)
+        tail = handle.read()
+        handle.seek(0)
         seen.append(handle.read())
+        assert tail == data[-3:]
         raise ValueError("not what it claims to be")
 
     with pytest.raises(ValueError, match="not what it claims"):
-        await store.save(Area.DIVISION, "umum", collect_source(b"isi"), "a.pdf", inspect=refuse)
-    assert seen == [b"isi"]  # the inspector saw the whole written file
-    assert_nothing_left(store)
+        await store.save(Area.DIVISION, "umum", collect_source(data), "a.pdf", inspect=refuse)
+    assert seen == [data]  # the inspector saw the whole written file
+    await assert_nothing_left(backend, store)
 
 
-async def test_cleanup_temp_with_a_minimum_age_keeps_fresh_files(store: DocumentStorage) -> None:
-    store.temp_dir.mkdir(parents=True)
-    old, fresh = store.temp_dir / "old.part", store.temp_dir / "fresh.part"
+@pytest.mark.parametrize("size", [3, 11 * MB], ids=["one part", "multipart"])
+async def test_an_inspector_that_accepts_keeps_the_file(make: Maker, size: int) -> None:
+    store = make(max_size=20 * MB)
+    data = os.urandom(size)
+    seen: list[int] = []
+    stored = await store.save(
+        Area.DIVISION,
+        "umum",
+        collect_source(data),
+        "a.pdf",
+        inspect=lambda handle: seen.append(len(handle.read())),
+    )
+    assert seen == [size]
+    assert await store.digest(stored.path) == (size, hashlib.sha256(data).hexdigest())
+
+
+async def test_cleanup_temp_with_a_minimum_age_keeps_fresh_files(local: LocalStorage) -> None:
+    local.temp_dir.mkdir(parents=True)
+    old, fresh = local.temp_dir / "old.part", local.temp_dir / "fresh.part"
     old.write_bytes(b"old")
     fresh.write_bytes(b"fresh")
     an_hour_ago = time.time() - 3600
     os.utime(old, (an_hour_ago, an_hour_ago))
-    assert await store.cleanup_temp(min_age=600) == 1
+    assert await local.cleanup_temp(min_age=600) == 1
     assert not old.exists() and fresh.exists()
 
 

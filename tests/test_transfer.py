@@ -23,8 +23,9 @@ from sop.integrity import IntegrityChecker
 from sop.model import Role, State, Step
 from sop.service import PpidService
 from sop.transfer import FORMAT, FORMAT_VERSION, Transfer, TransferError
-from storage import Area, DocumentStorage
+from storage import Area, DocumentStorage, LocalStorage
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
+from tests.support.backends import Backend, backend_for
 from tests.support.documents import minimal_pdf
 from tests.support.pg_fixtures import unique_db_name
 
@@ -50,9 +51,32 @@ async def target_engine(target_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+#: Export from one backend, import into the other: both are exported from and imported into.
+DIRECTIONS = {"local-to-s3": ("local", "s3"), "s3-to-local": ("s3", "local")}
+
+
+@pytest.fixture(params=list(DIRECTIONS))
+def backends(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Backend, Backend]:
+    source_kind, target_kind = DIRECTIONS[request.param]
+    return (
+        backend_for(source_kind, request, tmp_path / "storage"),
+        backend_for(target_kind, request, tmp_path / "target-storage"),
+    )
+
+
 @pytest.fixture
-def target_storage(tmp_path: Path) -> DocumentStorage:
-    return DocumentStorage(tmp_path / "target-storage", max_size=1024 * 1024)
+async def storage(backends: tuple[Backend, Backend]) -> AsyncIterator[DocumentStorage]:
+    """The exporting office's storage (``tests/conftest.py``'s is the local one only)."""
+    store = backends[0].make(max_size=1024 * 1024)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def target_storage(backends: tuple[Backend, Backend]) -> AsyncIterator[DocumentStorage]:
+    store = backends[1].make(max_size=1024 * 1024)
+    yield store
+    await store.close()
 
 
 @pytest.fixture
@@ -140,7 +164,7 @@ async def all_rows(engine: AsyncEngine) -> dict[str, list[dict]]:
 
 
 async def stored_paths(storage: DocumentStorage) -> list[str]:
-    return list(storage.iter_paths())
+    return [path async for path in storage.iter_paths()]
 
 
 async def test_round_trip_reproduces_everything(
@@ -273,7 +297,7 @@ async def test_import_refuses_a_storage_that_is_not_empty(
         await target.import_from(tmp_path / "export")
 
     assert await all_rows(target_engine) == before
-    assert list(target_storage.iter_paths()) == [leftover.path]
+    assert await stored_paths(target_storage) == [leftover.path]
 
 
 async def test_corrupted_export_file_leaves_nothing_behind(
@@ -285,6 +309,7 @@ async def test_corrupted_export_file_leaves_nothing_behind(
     target_engine: AsyncEngine,
     target_storage: DocumentStorage,
     tmp_path: Path,
+    backends: tuple[Backend, Backend],
 ) -> None:
     await busy_office(service, office, engine)
     export_dir = tmp_path / "export"
@@ -302,8 +327,9 @@ async def test_corrupted_export_file_leaves_nothing_behind(
 
     assert await all_rows(target_engine) == before
     assert before["users"] == [] and len(before["divisions"]) == 4
-    assert list(target_storage.iter_paths()) == []
-    assert [p for p in target_storage.root.rglob("*") if p.is_file()] == []
+    assert await stored_paths(target_storage) == []
+    assert await backends[1].raw_paths(target_storage) == []
+    assert await backends[1].in_progress(target_storage) == []
 
 
 async def test_rows_the_database_refuses_leave_nothing_behind(
@@ -330,7 +356,7 @@ async def test_rows_the_database_refuses_leave_nothing_behind(
         await target.import_from(export_dir)
 
     assert await all_rows(target_engine) == before  # one transaction: seeds still there
-    assert list(target_storage.iter_paths()) == []
+    assert await stored_paths(target_storage) == []
 
 
 async def test_import_refuses_another_schema_revision(
@@ -352,7 +378,7 @@ async def test_import_refuses_another_schema_revision(
 
     with pytest.raises(TransferError, match="schema revision 0000_older"):
         await target.import_from(export_dir)
-    assert list(target_storage.iter_paths()) == []
+    assert await stored_paths(target_storage) == []
 
 
 async def test_export_refuses_a_directory_that_is_not_empty(
@@ -375,11 +401,12 @@ async def test_export_refuses_a_damaged_storage_and_cleans_up(
     storage: DocumentStorage,
     source: Transfer,
     tmp_path: Path,
+    backends: tuple[Backend, Backend],
 ) -> None:
     await busy_office(service, office, engine)
     rows = await all_rows(engine)
     lost = rows["record_files"][0]
-    storage.absolute(lost["path"]).unlink()
+    await backends[0].remove_raw(storage, lost["path"])
     export_dir = tmp_path / "export"
 
     with pytest.raises(TransferError, match=f"cannot export file #{lost['id']}"):
@@ -425,7 +452,7 @@ async def test_import_refuses_a_path_outside_the_storage_trees(
 
     with pytest.raises(TransferError, match="not under divisi/ or ppid/"):
         await target.import_from(export_dir)
-    assert list(target_storage.iter_paths()) == []
+    assert await stored_paths(target_storage) == []
     assert KeyValueRow.__tablename__ in manifest["tables"]
 
 
@@ -443,7 +470,10 @@ async def test_exports_and_imports_are_readable_by_the_bot_user_only(
     await source.export_to(export_dir)
     await target.import_from(export_dir)
 
-    for root in (export_dir, target_storage.root):
+    roots = [export_dir]
+    if isinstance(target_storage, LocalStorage):
+        roots.append(target_storage.root)
+    for root in roots:
         files = [p for p in root.rglob("*") if p.is_file()]
         directories = [root, *(p for p in root.rglob("*") if p.is_dir())]
         assert files and len(directories) > 3

@@ -27,6 +27,7 @@ from sop.model import Actor, ExemptionPeriod, PeriodKind, Role, State, Step
 from sop.service import PpidService
 from storage import Area
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
+from tests.support.backends import stored_paths
 from tests.support.documents import minimal_pdf
 
 
@@ -345,7 +346,7 @@ async def test_two_officials_pressing_at_once_one_wins(
     record = await service.record(office.admin, record_id)
     assert len([f for f in record.files if f.area == Area.PPID]) == 1
     # the loser's copy did not stay behind in the PPID tree
-    assert len([p for p in service.storage.iter_paths() if p.startswith("ppid/")]) == 1
+    assert len([p for p in await stored_paths(service.storage) if p.startswith("ppid/")]) == 1
 
 
 async def test_accept_and_return_race(service: PpidService, office: Office) -> None:
@@ -399,7 +400,7 @@ async def test_failed_step3_gives_its_number_back(
     with pytest.raises(RuntimeError):
         await service.complete_receive(office.pejabat, first)
     monkeypatch.setattr(service, "_advance", original)
-    assert [p for p in service.storage.iter_paths() if p.startswith("ppid/")] == []
+    assert [p for p in await stored_paths(service.storage) if p.startswith("ppid/")] == []
     await service.complete_receive(office.pejabat, second)
     await service.complete_receive(office.pejabat, first)
     assert (await service.record(office.admin, second)).register_number == "DIK-2026-0001"
@@ -410,10 +411,10 @@ async def test_the_same_content_twice_in_one_record_is_refused(
     service: PpidService, office: Office
 ) -> None:
     record_id = await draft_with_file(service, office.petugas)
-    before = list(service.storage.iter_paths())
+    before = await stored_paths(service.storage)
     with pytest.raises(DuplicateDocument, match="sudah dilampirkan pada berkas ini"):
         await service.attach_file(office.petugas, record_id, chunks_of(PDF_BYTES), "lagi.pdf", None)
-    assert list(service.storage.iter_paths()) == before
+    assert await stored_paths(service.storage) == before
     assert len((await service.record(office.petugas, record_id)).files) == 1
 
 
@@ -428,7 +429,7 @@ async def test_the_same_content_in_another_record_is_attached_and_named_if_visib
     )
     assert copy.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
     assert len((await service.record(office.petugas, other.id)).files) == 1
-    assert len([p for p in service.storage.iter_paths() if p.startswith("divisi/")]) == 2
+    assert len([p for p in await stored_paths(service.storage) if p.startswith("divisi/")]) == 2
     assert await service.records_with_same_content(office.petugas, copy.id) == [f"BRK-{first}"]
 
     # Budi (division 2) may not see Rina's records: he is not told they hold the same.
@@ -461,7 +462,7 @@ async def test_storage_failures_leave_nothing_behind(service: PpidService, offic
         await service.attach_file(office.petugas, record.id, broken(), "putus.pdf", None)  # type: ignore[arg-type]
     with pytest.raises(FileRejected, match="kosong"):
         await service.attach_file(office.petugas, record.id, chunks_of(b""), "kosong.pdf", None)
-    assert list(service.storage.iter_paths()) == []
+    assert await stored_paths(service.storage) == []
     assert (await service.record(office.petugas, record.id)).files == ()
 
 
@@ -476,7 +477,7 @@ async def test_database_failure_after_write_removes_the_file(
     monkeypatch.setattr("db.repositories.Repository.add_file", fail)
     with pytest.raises(RuntimeError):
         await service.attach_file(office.petugas, record.id, chunks_of(PDF_BYTES), "a.pdf", None)
-    assert list(service.storage.iter_paths()) == []
+    assert await stored_paths(service.storage) == []
 
 
 async def test_altered_softcopy_fails_step3(service: PpidService, office: Office) -> None:
@@ -488,7 +489,7 @@ async def test_altered_softcopy_fails_step3(service: PpidService, office: Office
         await service.complete_receive(office.pejabat, record_id)
     after = await service.record(office.pejabat, record_id)
     assert after.state is State.REGISTERED
-    assert [p for p in service.storage.iter_paths() if p.startswith("ppid/")] == []
+    assert [p for p in await stored_paths(service.storage) if p.startswith("ppid/")] == []
     actions = [e.action for e in await service.audit_trail(office.admin, record_id)]
     assert actions[-1] == "integrity.failed"
 
@@ -721,7 +722,7 @@ async def test_page_photos_combine_into_one_pdf(service: PpidService, office: Of
         and data.count(b"/Type /Page\n") + data.count(b"/Type /Page>") + data.count(b"/Type /Page ")
         >= 0
     )
-    assert len(list(service.storage.iter_paths())) == 3  # the photos' bytes are kept
+    assert len(await stored_paths(service.storage)) == 3  # the photos' bytes are kept
 
 
 async def test_corrections_based_on_an_old_version_are_refused(

@@ -21,6 +21,7 @@ from tests.conftest import chunks_of, sample_fields
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.fixtures import emulator  # noqa: F401
 from tests.support import documents
+from tests.support.backends import stored_paths
 from tests.support.botprocess import BotProcess, bot_process  # noqa: F401
 
 FAULTS = "PPIDBOT_FAULTS"
@@ -70,7 +71,7 @@ async def files_of(process: BotProcess, actor: Actor) -> list[str]:
 
 async def disk(process: BotProcess) -> list[str]:
     async with process.runtime() as runtime:
-        return list(runtime.storage.iter_paths())
+        return await stored_paths(runtime.storage)
 
 
 async def assert_check_passes(process: BotProcess) -> None:

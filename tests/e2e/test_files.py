@@ -24,6 +24,7 @@ from tests.e2e.flows import fill_in, jpeg, real_pdf
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.emulator import FakeUser
 from tests.support import documents
+from tests.support.backends import stored_paths
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
 FULL = "penyimpanan server penuh"
@@ -131,7 +132,7 @@ async def test_a_truncated_download_is_refused(harness: BotHarness, content_leng
     refused = await phone.wait_for("tidak utuh")
     assert "TIDAK disimpan" in refused.text
     assert (await record_of(harness, actor)).files == ()
-    assert list((await harness.runtime()).storage.iter_paths()) == []
+    assert await stored_paths((await harness.runtime()).storage) == []
 
     await phone.send_document(pdf, "surat.pdf", "application/pdf")
     ack = await phone.wait_for("Tersimpan")
@@ -165,7 +166,7 @@ async def test_an_upload_cut_by_a_crash_is_reported_at_start(harness: BotHarness
     told = await phone.wait_for("tidak tersimpan")
     assert "laporan.pdf" in told.text and "BRK-1" in told.text
     assert "kirim lagi" in told.text
-    assert not runtime.storage.exists(planned.path)
+    assert not await runtime.storage.exists(planned.path)
     await check_ok(harness)
 
     await harness.restart()  # told once, not at every start
@@ -258,7 +259,7 @@ async def test_the_petugas_moves_a_draft_to_another_division_from_the_edit_menu(
     assert record.division_name == "Hukum dan Sumber Daya Manusia"
     [file] = record.files
     assert file.path.startswith("divisi/hukum-dan-sumber-daya-manusia/")
-    assert list((await harness.runtime()).storage.iter_paths()) == [file.path]
+    assert await stored_paths((await harness.runtime()).storage) == [file.path]
     await check_ok(harness)
 
 

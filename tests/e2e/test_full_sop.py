@@ -24,6 +24,7 @@ from tests.e2e.harness import BotHarness
 from tests.e2e.words import assert_house_style
 from tests.emulator import FakeUser
 from tests.emulator.models import BotMessage
+from tests.support.backends import stored_paths
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
 REASON = "Halaman 2 softcopy terpotong; mohon kirim ulang yang lengkap."
@@ -354,7 +355,7 @@ async def test_album_of_three_phone_photos_becomes_one_stored_pdf(harness: BotHa
     # The photos left the record but their bytes are still in the division's storage.
     kept = {
         sha(await runtime.storage.read_bytes(p))
-        for p in runtime.storage.iter_paths()
+        for p in await stored_paths(runtime.storage)
         if p.startswith("divisi/")
     }
     assert kept == {sha(page) for page in pages} | {sha(pdf)}

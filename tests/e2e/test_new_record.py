@@ -24,6 +24,7 @@ from tests.e2e.harness import BotHarness
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.models import BotMessage
 from tests.support import documents
+from tests.support.backends import stored_paths
 
 TITLE = "Data pribadi pemilih disabilitas Kota Padang"
 TODAY = date(2026, 11, 23)  # the clock fixture: Monday 23 November 2026, 08:00 WIB
@@ -40,7 +41,7 @@ async def record_of(harness: BotHarness, actor: Actor, record_id: int = 1) -> Re
 
 
 async def stored_files(harness: BotHarness) -> list[str]:
-    return list((await harness.runtime()).storage.iter_paths())
+    return await stored_paths((await harness.runtime()).storage)
 
 
 async def press_and_answer(user: FakeUser, message: BotMessage, text: str) -> dict:
