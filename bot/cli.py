@@ -34,10 +34,7 @@ def _logging(settings: Settings, command: str) -> contextlib.AbstractContextMana
     level = logging.getLevelName(settings.log_level)
     if command != "run" and level > logging.DEBUG:
         level = max(level, logging.WARNING)
-    token = settings.telegram_bot_token
-    return logging_to_stderr(
-        level, settings.tz, secrets=[token.get_secret_value()] if token else []
-    )
+    return logging_to_stderr(level, settings.tz, secrets=settings.secrets())
 
 
 def _run_bot(settings: Settings) -> int:

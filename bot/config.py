@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sop.calendar import DEFAULT_WORKING_HOURS, WorkingHours
 from sop.durations import parse_duration
 from sop.four_eyes import FourEyes
 from sop.reminders import QuietHours
+from storage import S3Options, StorageLocation, parse_location
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _SIZE = re.compile(r"^(\d+)\s*(b|kb|mb|gb)?$")
@@ -41,7 +42,14 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     telegram_local_mode: bool = False
     database_url: str = "sqlite+aiosqlite:///./data/ppidbot.sqlite3"
+    #: Where the documents are: a directory, or ``s3://bucket/prefix`` (storage/location.py).
+    storage_url: str | None = None
+    #: The older name of a local ``STORAGE_URL`` (still read; set one of the two).
     storage_dir: Path = Path("./data/storage")
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str | None = None
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Jakarta"
     step_deadline: timedelta = timedelta(hours=1)
@@ -63,6 +71,22 @@ class Settings(BaseSettings):
     #: person who handed it over nor the one who produced it; ``standard`` lets the
     #: producer receive (an office with a single Pejabat PPID).
     four_eyes: FourEyes = FourEyes.STRICT
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_location(value)  # raises a one-line ValueError
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_storage_setting(self) -> Settings:
+        if self.storage_url is not None and "storage_dir" in self.model_fields_set:
+            raise ValueError("set STORAGE_URL or its older name STORAGE_DIR, not both")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither")
+        return self
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -150,6 +174,28 @@ class Settings(BaseSettings):
     def _check_working_hours(cls, value: str) -> str:
         WorkingHours.parse(value)  # raises a ValueError that says what is wrong
         return value.strip()
+
+    @property
+    def storage_location(self) -> StorageLocation:
+        """``STORAGE_URL``, else the directory ``STORAGE_DIR`` (default ``./data/storage``)."""
+        if self.storage_url is not None:
+            return parse_location(self.storage_url)
+        return StorageLocation(directory=self.storage_dir)
+
+    @property
+    def s3_options(self) -> S3Options:
+        secret = self.s3_secret_access_key
+        return S3Options(
+            endpoint_url=self.s3_endpoint_url or None,
+            access_key_id=self.s3_access_key_id or None,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            region=self.s3_region or None,
+        )
+
+    def secrets(self) -> list[str]:
+        """Values that never appear in the log (the token, the S3 secret)."""
+        values = [self.telegram_bot_token, self.s3_secret_access_key]
+        return [value.get_secret_value() for value in values if value]
 
     @property
     def hours(self) -> WorkingHours:

@@ -15,7 +15,7 @@ from sop.calendar_service import CalendarService
 from sop.clock import Clock, SystemClock
 from sop.files import FileRecovery
 from sop.service import PpidService
-from storage import DocumentStorage, LocalStorage
+from storage import DocumentStorage, open_storage
 
 
 @dataclass
@@ -51,7 +51,9 @@ class Runtime:
         calendar = OfficeCalendar(settings.hours, settings.tz)
         if migrate:
             await upgrade(engine, calendar=calendar)
-        storage = LocalStorage(settings.storage_dir, max_size=settings.max_file_size)
+        storage = open_storage(
+            settings.storage_location, max_size=settings.max_file_size, s3=settings.s3_options
+        )
         clock = clock or SystemClock()
         if recover:
             await storage.cleanup_temp()

@@ -21,6 +21,8 @@ from sop.model import Role
 from sop.service import PpidService
 from storage import Area, LocalStorage
 from tests.conftest import PDF_BYTES, START, chunks_of, sample_fields
+from tests.support.backends import S3Backend
+from tests.support.seaweedfs import SeaweedServer, unique_prefix
 
 
 @pytest.fixture
@@ -193,3 +195,45 @@ def test_import_of_a_damaged_export_fails(
     assert (code, out) == (0, "no users yet\n")
     assert [p for p in (env / "new-site" / "storage").rglob("*") if p.is_file()] == []
 
+
+def test_import_into_s3_storage_and_check_it(
+    env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seaweedfs: SeaweedServer,
+) -> None:
+    """STORAGE_URL=s3://... with the S3_* settings: import, check and export go through the
+    S3 backend; a removed object is damage that ``check`` finds."""
+    files = store_a_record(env)
+    export_dir = env / "export"
+    assert run(capsys, "export", str(export_dir))[0] == 0
+
+    use_site(monkeypatch, env, "s3-site")
+    monkeypatch.delenv("STORAGE_DIR")
+    prefix = unique_prefix("cli-s3")
+    for name, value in seaweedfs.environment(prefix).items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "import", str(export_dir))
+    assert (code, err) == (0, ""), err
+    code, out, _ = run(capsys, "check")
+    assert code == 0, out
+    assert "stored files checked: 2" in out
+
+    storage = S3Backend(seaweedfs, prefix)
+    again = env / "export-from-s3"
+    assert run(capsys, "export", str(again))[0] == 0
+    for path, sha256 in files:
+        assert hashlib.sha256((again / "files" / path).read_bytes()).hexdigest() == sha256
+
+    async def remove(path: str) -> None:
+        store = storage.make(max_size=1024 * 1024)
+        try:
+            await storage.remove_raw(store, path)
+        finally:
+            await store.close()
+
+    ppid_path = next(path for path, _ in files if path.startswith(Area.PPID.value))
+    asyncio.run(remove(ppid_path))
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert f"  - {ppid_path} (file #2, DIK-2026-0001): not on disk" in out

@@ -23,6 +23,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "MAX_FILE_SIZE",
         "TIMEZONE",
         "LOG_LEVEL",
+        "STORAGE_URL",
+        "STORAGE_DIR",
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_REGION",
     ]:
         monkeypatch.delenv(name, raising=False)
 
@@ -35,6 +41,7 @@ def test_defaults() -> None:
     assert settings.timezone == "Asia/Jakarta"
     assert settings.database_url.startswith("sqlite+aiosqlite:///./data/")
     assert settings.admin_telegram_ids == []
+    assert settings.secrets() == []  # nothing to hide (an empty value is no secret)
 
 
 def test_environment_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,6 +72,10 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("TIMEZONE", "Mars/Base", "unknown time zone"),
         ("MAX_FILE_SIZE", "big", "MAX_FILE_SIZE"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("STORAGE_URL", "ftp://host/x", "unknown scheme 'ftp'"),
+        ("STORAGE_URL", "s3://", "s3://bucket/prefix"),
+        ("STORAGE_URL", "s3://bucket/a/../b", "'..' part"),
+        ("S3_ACCESS_KEY_ID", "only-the-id", "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"),
     ],
 )
 def test_invalid_values_are_one_line_errors(
@@ -75,6 +86,44 @@ def test_invalid_values_are_one_line_errors(
         load_settings()
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_storage_is_a_directory_by_default() -> None:
+    location = load_settings().storage_location
+    assert (location.is_s3, location.directory) == (False, Path("./data/storage"))
+
+
+def test_storage_url_names_a_directory_or_a_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_URL", "file:///srv/ppidbot/storage")
+    assert load_settings().storage_location.directory == Path("/srv/ppidbot/storage")
+    monkeypatch.setenv("STORAGE_URL", "/srv/docs")
+    assert load_settings().storage_location.directory == Path("/srv/docs")
+
+    monkeypatch.setenv("STORAGE_URL", "s3://ppid-docs/sumbar/")
+    monkeypatch.setenv("S3_ENDPOINT_URL", "https://s3.example.go.id")
+    monkeypatch.setenv("S3_ACCESS_KEY_ID", "ppidbot")
+    monkeypatch.setenv("S3_SECRET_ACCESS_KEY", "very-secret-key")
+    monkeypatch.setenv("S3_REGION", "id-west-1")
+    settings = load_settings()
+    location = settings.storage_location
+    assert (location.is_s3, location.bucket, location.prefix) == (True, "ppid-docs", "sumbar")
+    assert str(location) == "s3://ppid-docs/sumbar"
+    options = settings.s3_options
+    assert options.endpoint_url == "https://s3.example.go.id"
+    assert (options.access_key_id, options.secret_access_key) == ("ppidbot", "very-secret-key")
+    assert options.region == "id-west-1"
+    # The secret is a SecretStr: never in the settings' repr, and kept out of the log.
+    assert "very-secret-key" not in repr(settings)
+    assert "very-secret-key" in settings.secrets()
+
+
+def test_storage_url_and_storage_dir_together_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STORAGE_URL", "s3://ppid-docs")
+    monkeypatch.setenv("STORAGE_DIR", "./data/storage")
+    with pytest.raises(ConfigError, match="set STORAGE_URL or its older name STORAGE_DIR"):
+        load_settings()
 
 
 @pytest.mark.parametrize(
