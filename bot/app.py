@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot import file_jobs, reminders
 from bot.application import PpidApplication
+from bot.backup_job import schedule_daily_backup
 from bot.commands import publish_default
 from bot.context import BotData, PpidContext
 from bot.expiry_job import schedule_expiry_checks
@@ -68,6 +69,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     register_handlers(application)
     schedule_expiry_checks(application)  # daily at 08:00 and once at start
     schedule_weekly_check(application)  # the JobQueue runs it once the application starts
+    schedule_daily_backup(application)  # with BACKUP_DIR: every night at 01:30
     # The JobQueue runs the reminder rebuild as soon as it starts.
     reminders.install(application, runtime)
     file_jobs.install(application, runtime)  # full-disk alerts; interrupted uploads told

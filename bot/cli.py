@@ -380,6 +380,31 @@ def _transfer(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     return action
 
 
+def _backup(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from pathlib import Path
+
+        from sop.backup import BackupError, Backups
+
+        backups = Backups(
+            runtime.engine, runtime.settings.database_url, runtime.storage, runtime.clock
+        )
+        try:
+            if args.command == "backup":
+                summary = await backups.backup_to(Path(args.directory))
+            else:
+                summary = await backups.restore_from(Path(args.directory))
+        except BackupError as exc:
+            print(f"ppidbot {args.command}: {exc.message}", file=sys.stderr)
+            return 1
+        print(summary.render_text("backed up" if args.command == "backup" else "restored"))
+        if args.command == "restore":
+            print("now run `ppidbot check` to verify the restored data")
+        return 0
+
+    return action
+
+
 def _report(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     async def action(runtime: Runtime) -> int:
         from functools import partial
@@ -585,6 +610,14 @@ def build_parser() -> argparse.ArgumentParser:
     record_cancel.add_argument("--reason", required=True, help="why it is withdrawn (audited)")
     import_ = sub.add_parser("import", help="load an export into an empty database and storage")
     import_.add_argument("directory", help="a directory written by `ppidbot export`")
+    backup = sub.add_parser(
+        "backup", help="a consistent backup while the bot runs: database copy, files, manifest"
+    )
+    backup.add_argument("directory", help="a new or empty directory")
+    restore = sub.add_parser(
+        "restore", help="put a backup back into an empty database and storage (bot stopped)"
+    )
+    restore.add_argument("directory", help="a directory written by `ppidbot backup`")
     return parser
 
 
@@ -599,8 +632,14 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print("ppidbot report: --delimiter is for --format csv --out FILE", file=sys.stderr)
             return 2
         return asyncio.run(_with_runtime(settings, _report(args)))
-    if args.command in {"check", "export", "import"}:
-        action = _check if args.command == "check" else _transfer(args)
+    if args.command in {"check", "export", "import", "backup", "restore"}:
+        action = (
+            _check
+            if args.command == "check"
+            else _transfer(args)
+            if args.command in {"export", "import"}
+            else _backup(args)
+        )
         return asyncio.run(_with_operator_runtime(settings, action))
     actions: dict[tuple[str, str], Callable[[], Callable[[Runtime], Awaitable[int]]]] = {
         ("db", "upgrade"): lambda: _db_upgrade,

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     s3_region: str | None = None
+    #: The daily backup: a directory for dated backups (none: no daily backup), and how many
+    #: of them to keep.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1)
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Jakarta"
     step_deadline: timedelta = timedelta(hours=1)
@@ -71,6 +75,11 @@ class Settings(BaseSettings):
     #: person who handed it over nor the one who produced it; ``standard`` lets the
     #: producer receive (an office with a single Pejabat PPID).
     four_eyes: FourEyes = FourEyes.STRICT
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _empty_backup_dir(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("storage_url")
     @classmethod

@@ -121,12 +121,12 @@ class Transfer:
 
     async def export_to(self, directory: Path) -> TransferSummary:
         """Write a complete export into ``directory`` (which must not exist, or be empty)."""
-        directory = await asyncio.to_thread(_absolute, directory)
-        created = await asyncio.to_thread(_prepare_export_dir, directory)
+        directory = await asyncio.to_thread(absolute_directory, directory)
+        created = await asyncio.to_thread(prepare_directory, directory)
         try:
             return await self._export(directory)
         except BaseException:
-            await asyncio.to_thread(_clear_export_dir, directory, remove_dir=created)
+            await asyncio.to_thread(clear_directory, directory, remove_dir=created)
             raise
 
     async def _export(self, directory: Path) -> TransferSummary:
@@ -185,7 +185,7 @@ class Transfer:
             },
             "files": files,
         }
-        await asyncio.to_thread(_write_json_atomic, directory / MANIFEST_NAME, manifest)
+        await asyncio.to_thread(write_json_atomic, directory / MANIFEST_NAME, manifest)
         return TransferSummary(
             directory,
             revision,
@@ -198,7 +198,7 @@ class Transfer:
 
     async def import_from(self, directory: Path) -> TransferSummary:
         """Load the export in ``directory`` into this (empty) database and storage."""
-        directory = await asyncio.to_thread(_absolute, directory)
+        directory = await asyncio.to_thread(absolute_directory, directory)
         manifest = await asyncio.to_thread(_read_manifest, directory)
         tables = _tables()
         async with self._sessions() as session, session.begin():
@@ -313,11 +313,11 @@ def _check_area_path(path: str) -> None:
 # ---------------------------------------------------------------------- directory
 
 
-def _absolute(directory: Path | str) -> Path:
+def absolute_directory(directory: Path | str) -> Path:
     return Path(directory).absolute()
 
 
-def _prepare_export_dir(directory: Path) -> bool:
+def prepare_directory(directory: Path) -> bool:
     """Make sure ``directory`` is new or empty; True if it was created here."""
     if directory.exists():
         if not directory.is_dir():
@@ -331,7 +331,7 @@ def _prepare_export_dir(directory: Path) -> bool:
     return True
 
 
-def _clear_export_dir(directory: Path, *, remove_dir: bool) -> None:
+def clear_directory(directory: Path, *, remove_dir: bool) -> None:
     """Undo a failed export (the directory was empty or new, so all of it is ours)."""
     if remove_dir:
         shutil.rmtree(directory, ignore_errors=True)
@@ -343,7 +343,7 @@ def _clear_export_dir(directory: Path, *, remove_dir: bool) -> None:
             child.unlink(missing_ok=True)
 
 
-def _write_json_atomic(path: Path, document: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
         with open(temp, "x", encoding="utf-8", opener=_private_opener) as handle:

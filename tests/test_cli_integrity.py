@@ -237,3 +237,32 @@ def test_import_into_s3_storage_and_check_it(
     code, out, _ = run(capsys, "check")
     assert code == 1
     assert f"  - {ppid_path} (file #2, DIK-2026-0001): not on disk" in out
+
+
+def test_backup_restore_round_trip(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = store_a_record(env)
+    backup_dir = env / "backup"
+    code, out, err = run(capsys, "backup", str(backup_dir))
+    assert (code, err) == (0, ""), err
+    assert out.startswith("backed up the sqlite database")
+    assert "and 2 files" in out
+    manifest = json.loads((backup_dir / "backup.json").read_text(encoding="utf-8"))
+    assert sorted((f["path"], f["sha256"]) for f in manifest["files"]) == sorted(files)
+
+    use_site(monkeypatch, env, "new-site")
+    code, out, err = run(capsys, "restore", str(backup_dir))
+    assert (code, err) == (0, ""), err
+    assert "now run `ppidbot check`" in out
+    code, out, _ = run(capsys, "check")
+    assert code == 0, out
+    assert "stored files checked: 2" in out
+    code, out, _ = run(capsys, "user", "list")
+    assert "101\tRina" in out and "301\tAndi" in out
+
+    code, _, err = run(capsys, "restore", str(backup_dir))  # not into a database in use
+    assert code == 1
+    assert "ppidbot restore: the target database is not empty" in err
+    code, _, err = run(capsys, "restore", str(env / "nowhere"))
+    assert code == 1 and "is not a ppidbot backup" in err

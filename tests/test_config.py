@@ -29,6 +29,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "S3_ACCESS_KEY_ID",
         "S3_SECRET_ACCESS_KEY",
         "S3_REGION",
+        "BACKUP_DIR",
+        "BACKUP_KEEP",
     ]:
         monkeypatch.delenv(name, raising=False)
 
@@ -42,6 +44,7 @@ def test_defaults() -> None:
     assert settings.database_url.startswith("sqlite+aiosqlite:///./data/")
     assert settings.admin_telegram_ids == []
     assert settings.secrets() == []  # nothing to hide (an empty value is no secret)
+    assert (settings.backup_dir, settings.backup_keep) == (None, 7)
 
 
 def test_environment_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,6 +76,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("MAX_FILE_SIZE", "big", "MAX_FILE_SIZE"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("STORAGE_URL", "ftp://host/x", "unknown scheme 'ftp'"),
+        ("BACKUP_KEEP", "0", "BACKUP_KEEP"),
         ("STORAGE_URL", "s3://", "s3://bucket/prefix"),
         ("STORAGE_URL", "s3://bucket/a/../b", "'..' part"),
         ("S3_ACCESS_KEY_ID", "only-the-id", "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"),
