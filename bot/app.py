@@ -16,7 +16,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import file_jobs, reminders
+from bot import file_jobs, metrics, reminders
 from bot.application import PpidApplication
 from bot.backup_job import schedule_daily_backup
 from bot.commands import publish_default
@@ -43,6 +43,7 @@ from handlers import (
 log = logging.getLogger(__name__)
 
 GUARD_GROUP = -1
+METRICS_GROUP = -2  # before the guard: every update is counted, refused ones too
 
 
 def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -64,6 +65,8 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
         builder = builder.base_file_url(settings.telegram_base_file_url)
     if settings.telegram_local_mode:
         builder = builder.local_mode(True)
+    # Bot API errors are counted by kind (/metrics); the pool size is PTB's default.
+    builder = builder.request(metrics.CountingRequest(connection_pool_size=256))
     application = builder.build()
     application.bot_data.runtime = runtime
     register_handlers(application)
@@ -77,6 +80,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, _count_update), group=METRICS_GROUP)
     application.add_handler(TypeHandler(Update, access.guard), group=GUARD_GROUP)
     start.register(application)
     withdraw.register(application)  # before /baru: a withdrawal's reason is not a /baru answer
@@ -90,6 +94,16 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     new_record.register_fallbacks(application)  # a softcopy no conversation took
     start.register_fallbacks(application)
     application.add_error_handler(errors.on_error)
+    application.add_error_handler(_count_failure)
+
+
+async def _count_update(update: object, context: Any) -> None:
+    metrics.UPDATES.inc()
+
+
+async def _count_failure(update: object, context: Any) -> None:
+    if update is not None:  # an error of a job is no failed update
+        metrics.UPDATES_FAILED.inc()
 
 
 async def on_started(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

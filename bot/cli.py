@@ -34,7 +34,9 @@ def _logging(settings: Settings, command: str) -> contextlib.AbstractContextMana
     level = logging.getLevelName(settings.log_level)
     if command != "run" and level > logging.DEBUG:
         level = max(level, logging.WARNING)
-    return logging_to_stderr(level, settings.tz, secrets=settings.secrets())
+    return logging_to_stderr(
+        level, settings.tz, secrets=settings.secrets(), json_lines=settings.log_format == "json"
+    )
 
 
 def _run_bot(settings: Settings) -> int:
@@ -140,20 +142,63 @@ async def serve(
         async with application:
             await application.start()
             await on_started(application)
-            assert application.updater is not None
-            await application.updater.start_polling(
-                allowed_updates=["message", "callback_query"],
-                poll_interval=0.0,
-                timeout=poll_timeout,
-                bootstrap_retries=-1,  # Telegram gone again right after getMe: keep trying
-                error_callback=_polling_failed,
-            )
+            health = await _take_updates(application, runtime, poll_timeout)
             log.info("ppidbot is running; press Ctrl+C to stop")
             await stop.wait()
+            assert application.updater is not None
             await application.updater.stop()
+            if health is not None:
+                await health.stop()
             await application.stop()
     finally:
         await runtime.close()
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def _take_updates(application: Any, runtime: Runtime, poll_timeout: int) -> Any:
+    """Webhook mode (``WEBHOOK_URL``): python-telegram-bot's webhook server, with /healthz
+    and /metrics added to it; else long polling, with them on ``HEALTH_PORT`` if set.
+    Returns the separate health server (polling mode), to stop it at the end."""
+    from bot.web import HealthServer, HealthState, add_to_webhook_server
+
+    settings = runtime.settings
+    updater = application.updater
+    assert updater is not None
+    state = HealthState(runtime)
+    if settings.webhook_url is not None:
+        assert settings.webhook_secret is not None  # the settings require it
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=-1,  # Telegram unreachable at setWebhook: keep trying
+        )
+        add_to_webhook_server(application, state)
+        log.info(
+            "webhook server on %s:%d for %s",
+            settings.webhook_listen,
+            settings.webhook_port,
+            settings.webhook_url,
+        )
+        return None
+    await updater.start_polling(
+        allowed_updates=ALLOWED_UPDATES,
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        bootstrap_retries=-1,  # Telegram gone again right after getMe: keep trying
+        error_callback=_polling_failed,
+    )
+    if settings.health_port is None:
+        return None
+    health = HealthServer(state, settings.webhook_listen, settings.health_port)
+    health.start()
+    log.info("health and metrics on %s:%d", settings.webhook_listen, settings.health_port)
+    return health
 
 
 async def _with_runtime(
@@ -530,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ppidbot", description="Telegram bot for SOP 25/2021 (exempted public information)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (long polling)")
+    sub.add_parser("run", help="start the bot (long polling, or a webhook with WEBHOOK_URL)")
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )

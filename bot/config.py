@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,6 +19,8 @@ from sop.reminders import QuietHours
 from storage import S3Options, StorageLocation, parse_location
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+#: Telegram's rule for a webhook's secret token (1-256 of these); ppidbot asks for 16 at least.
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _SIZE = re.compile(r"^(\d+)\s*(b|kb|mb|gb)?$")
 _SIZE_UNITS = {None: 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
@@ -54,6 +57,16 @@ class Settings(BaseSettings):
     #: of them to keep.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1)
+    #: Webhook mode (behind a reverse proxy): the public HTTPS URL Telegram calls, where
+    #: python-telegram-bot's webhook server listens, and the secret Telegram sends back.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    #: /healthz and /metrics in polling mode (in webhook mode they are on the webhook port).
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Jakarta"
     step_deadline: timedelta = timedelta(hours=1)
@@ -88,6 +101,50 @@ class Settings(BaseSettings):
             return None
         parse_location(value)  # raises a one-line ValueError
         return value.strip()
+
+    @field_validator("webhook_url", "webhook_secret", "metrics_token", "health_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "must be the public https:// URL Telegram calls, e.g. "
+                "https://ppid.example.go.id/telegram"
+            )
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 16 to 256 of the characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET (Telegram sends it back with "
+                "every update; requests without it are refused)"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of ``WEBHOOK_URL`` (what the reverse proxy forwards unchanged)."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
 
     @model_validator(mode="after")
     def _one_storage_setting(self) -> Settings:
@@ -203,7 +260,12 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that never appear in the log (the token, the S3 secret)."""
-        values = [self.telegram_bot_token, self.s3_secret_access_key]
+        values = [
+            self.telegram_bot_token,
+            self.s3_secret_access_key,
+            self.webhook_secret,
+            self.metrics_token,
+        ]
         return [value.get_secret_value() for value in values if value]
 
     @property

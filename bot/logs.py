@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import sys
@@ -42,6 +43,29 @@ class ZonedFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         moment = datetime.fromtimestamp(record.created, self.tz)
         return moment.isoformat(timespec="milliseconds")
+
+
+class JsonFormatter(ZonedFormatter):
+    """One JSON object per line: timestamp, level, logger, message, the record id where the
+    line is about one, and the traceback (redacted like the text) where there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "timestamp": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        record_id = getattr(record, "record_id", None)
+        if record_id is not None:
+            entry["record_id"] = record_id
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class RedactSecrets(logging.Filter):
@@ -123,6 +147,7 @@ def setup_logging(
     *,
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
+    json_lines: bool = False,
 ) -> logging.Handler:
     """Send the log to standard error (or ``stream``) as described above; a second call
     replaces the handler of the first. Returns the handler."""
@@ -130,7 +155,7 @@ def setup_logging(
     handler: logging.Handler = (
         logging.StreamHandler(stream) if stream is not None else _StandardError()
     )
-    handler.setFormatter(ZonedFormatter(tz))
+    handler.setFormatter(JsonFormatter(tz) if json_lines else ZonedFormatter(tz))
     # Network errors first: a traceback they drop need not be redacted.
     handler.addFilter(QuietNetworkErrors(verbose=numeric <= logging.DEBUG))
     handler.addFilter(RedactSecrets(secrets))
@@ -147,14 +172,14 @@ def setup_logging(
 
 @contextlib.contextmanager
 def logging_to_stderr(
-    level: str | int, tz: ZoneInfo, *, secrets: Iterable[str] = ()
+    level: str | int, tz: ZoneInfo, *, secrets: Iterable[str] = (), json_lines: bool = False
 ) -> Iterator[logging.Handler]:
     """``setup_logging`` for the length of a command; afterwards the root logger is as
     it was (``ppidbot``'s ``main`` runs more than once in one test process)."""
     root = logging.getLogger()
     level_before = root.level
     quiet_before = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    handler = setup_logging(level, tz, secrets=secrets)
+    handler = setup_logging(level, tz, secrets=secrets, json_lines=json_lines)
     try:
         yield handler
     finally:
@@ -166,6 +191,7 @@ def logging_to_stderr(
 
 __all__ = [
     "REDACTED",
+    "JsonFormatter",
     "QuietNetworkErrors",
     "RedactSecrets",
     "ZonedFormatter",

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import Application, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import metrics
 from bot.context import PpidContext
 from bot.notify import open_button
 from bot.runtime import Runtime
@@ -111,6 +112,8 @@ class ReminderSender:
             *(self.send(actor.telegram_id, text, markup) for actor, text in messages)
         )
         await self.reminders.confirm(delivery.claim_id, sum(results), late=delivery.late)
+        lateness = self.reminders.now() - delivery.notice.at
+        metrics.reminder_sent(delivery.notice.kind.value, lateness.total_seconds())
         log.info(
             "%s sent to %d of %d people%s",
             delivery.notice.job_name,

@@ -486,6 +486,27 @@ class Repository:
         )
         return (await self.session.scalars(query)).all()
 
+    async def overdue_step_count(self, now: datetime) -> int:
+        """Open steps past their due time (``ix_step_runs_open``: open runs only)."""
+        query = (
+            select(func.count())
+            .select_from(StepRunRow)
+            .where(StepRunRow.completed_at.is_(None), StepRunRow.due_at < now)
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def undelivered_notice_count(self) -> int:
+        """Reminders and escalations of open steps claimed but not yet confirmed sent (what
+        a restart would still send): read through the open runs (``ix_step_runs_open``)
+        and each run's notices (the unique key starts with ``run_id``)."""
+        query = (
+            select(func.count())
+            .select_from(ReminderSentRow)
+            .join(StepRunRow, StepRunRow.id == ReminderSentRow.run_id)
+            .where(StepRunRow.completed_at.is_(None), ReminderSentRow.delivered_at.is_(None))
+        )
+        return int(await self.session.scalar(query) or 0)
+
     async def mark_overdue(self, run_id: int, at: datetime) -> bool:
         result = await self.session.execute(
             update(StepRunRow)

@@ -9,6 +9,7 @@ are logged at DEBUG only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("ppidbot.events")
@@ -123,10 +124,22 @@ def line(event: Event) -> tuple[int, str]:
     return logging.DEBUG, f"{action}{where} by {who}: {d}"
 
 
+#: Called with every committed event (e.g. the bot's metrics); must not raise.
+_observers: list[Callable[[Event], None]] = []
+
+
+def observe(observer: Callable[[Event], None]) -> None:
+    """Call ``observer`` with every event from now on, once committed."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
 def log_committed(events: list[Event]) -> None:
     for event in events:
         level, text = line(event)
-        log.log(level, text)
+        log.log(level, text, extra={"record_id": event.record_id})
+        for observer in _observers:
+            observer(event)
 
 
-__all__ = ["Event", "line", "log_committed"]
+__all__ = ["Event", "line", "log_committed", "observe"]

@@ -320,6 +320,11 @@ class DocumentStorage(abc.ABC):
         told apart, so call this at start-up, or with ``min_age`` (seconds) longer than any
         write takes."""
 
+    @abc.abstractmethod
+    async def probe(self) -> None:
+        """Write and remove a few bytes beside the documents (the health check); raises
+        StorageFull, WriteFailed or ReadFailed when the storage does not take them."""
+
     async def secure(self) -> None:  # noqa: B027 (optional hook)
         """Make sure nobody but the bot reaches a document (nothing to do by default)."""
 

@@ -316,6 +316,21 @@ class LocalStorage(DocumentStorage):
                 await aclose()
         return size, hasher.hexdigest()
 
+    async def probe(self) -> None:
+        try:
+            await asyncio.to_thread(self._probe)
+        except OSError as exc:
+            raise storage_error(exc) from exc
+
+    def _probe(self) -> None:
+        self._make_temp_dir()
+        probe = self.temp_dir / f"probe-{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+        try:
+            with open(probe, "xb", opener=_private_opener) as handle:
+                handle.write(b"ppidbot")
+        finally:
+            _remove_quietly(probe)
+
     def _make_temp_dir(self) -> None:
         self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):

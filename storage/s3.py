@@ -41,6 +41,7 @@ import contextlib
 import errno
 import hashlib
 import io
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -484,6 +485,18 @@ class S3Storage(DocumentStorage):
         except _NETWORK_ERRORS as exc:
             raise ReadFailed(_describe(exc)) from exc
         return removed
+
+    async def probe(self) -> None:
+        """Put and delete a tiny object under ``<prefix>.probe/`` (never listed as a file)."""
+        client = await self._client()
+        key = f"{self.prefix}.probe/{uuid.uuid4().hex}"
+        try:
+            await client.put_object(Bucket=self.bucket, Key=key, Body=b"ppidbot")
+            await client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise _write_error(exc, key) from exc
+        except _NETWORK_ERRORS as exc:
+            raise WriteFailed(None, _describe(exc)) from exc
 
     async def unfinished_uploads(self) -> list[str]:
         """The keys of the multipart uploads under the prefix not completed or aborted."""

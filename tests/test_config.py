@@ -31,6 +31,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "S3_REGION",
         "BACKUP_DIR",
         "BACKUP_KEEP",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_PORT",
+        "HEALTH_PORT",
+        "METRICS_TOKEN",
+        "LOG_FORMAT",
     ]:
         monkeypatch.delenv(name, raising=False)
 
@@ -77,6 +83,11 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("STORAGE_URL", "ftp://host/x", "unknown scheme 'ftp'"),
         ("BACKUP_KEEP", "0", "BACKUP_KEEP"),
+        ("WEBHOOK_URL", "http://ppid.example.go.id/hook", "public https:// URL"),
+        ("WEBHOOK_URL", "https://ppid.example.go.id/hook", "WEBHOOK_URL needs WEBHOOK_SECRET"),
+        ("WEBHOOK_SECRET", "short", "16 to 256 of the characters"),
+        ("WEBHOOK_PORT", "70000", "WEBHOOK_PORT"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT"),
         ("STORAGE_URL", "s3://", "s3://bucket/prefix"),
         ("STORAGE_URL", "s3://bucket/a/../b", "'..' part"),
         ("S3_ACCESS_KEY_ID", "only-the-id", "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"),
@@ -119,6 +130,20 @@ def test_storage_url_names_a_directory_or_a_bucket(monkeypatch: pytest.MonkeyPat
     # The secret is a SecretStr: never in the settings' repr, and kept out of the log.
     assert "very-secret-key" not in repr(settings)
     assert "very-secret-key" in settings.secrets()
+
+
+def test_webhook_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().webhook_url is None  # polling by default
+    monkeypatch.setenv("WEBHOOK_URL", "https://ppid.example.go.id/telegram/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "rahasia_webhook-0123456789")
+    monkeypatch.setenv("METRICS_TOKEN", "token-metrik")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    settings = load_settings()
+    assert settings.webhook_path == "telegram/hook"
+    assert (settings.webhook_listen, settings.webhook_port) == ("127.0.0.1", 8443)
+    assert settings.log_format == "json"
+    assert {"rahasia_webhook-0123456789", "token-metrik"} <= set(settings.secrets())
+    assert "rahasia_webhook" not in repr(settings)
 
 
 def test_storage_url_and_storage_dir_together_are_refused(

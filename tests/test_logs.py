@@ -4,6 +4,7 @@ quiet libraries, and one line per business event once it has committed."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -177,3 +178,27 @@ async def test_nothing_is_logged_for_what_did_not_commit(
             await service.audit(repo, "record.created", actor_id=office.petugas.user_id)
             raise RuntimeError("the transaction fails after its audit entry")
     assert [r for r in caplog.records if r.name == "ppidbot.events"] == []
+
+
+async def test_json_lines_carry_time_level_logger_message_and_record_id(
+    restore_logging: None, service: PpidService, office: Office
+) -> None:
+    stream = io.StringIO()
+    setup_logging("INFO", WIB, secrets=[TOKEN], stream=stream, json_lines=True)
+    draft = await service.create_draft(office.petugas, sample_fields())
+    logging.getLogger("ppidbot.test").warning("token %s in a message", TOKEN)
+    try:
+        raise InvalidToken(f"Telegram refused {TOKEN}")
+    except InvalidToken:
+        logging.getLogger("ppidbot.test").exception("start failed")
+
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    created = next(e for e in entries if e["logger"] == "ppidbot.events")
+    assert created["record_id"] == draft.id
+    assert created["level"] == "INFO"
+    assert created["message"].startswith(f"BRK-{draft.id} created by Rina Petugas")
+    assert created["timestamp"].endswith("+07:00")
+    warned, failed = [e for e in entries if e["logger"] == "ppidbot.test"]
+    assert warned["message"] == f"token {REDACTED} in a message" and "record_id" not in warned
+    assert "InvalidToken" in failed["exception"]
+    assert TOKEN not in stream.getvalue()

@@ -566,6 +566,16 @@ async def test_cleanup_temp_when_nothing_was_written(store: DocumentStorage) -> 
     assert await stored_paths(store) == []
 
 
+async def test_the_health_probe_writes_and_leaves_nothing(
+    store: DocumentStorage, backend: Backend
+) -> None:
+    await store.probe()
+    await store.probe()
+    assert await stored_paths(store) == []
+    assert [p for p in await backend.raw_paths(store) if "probe" in p] == []
+    assert await backend.in_progress(store) == []
+
+
 KILLED_WRITER = """
 import asyncio, os, signal, sys
 from storage import Area, S3Options, open_storage

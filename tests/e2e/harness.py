@@ -44,7 +44,9 @@ class BotHarness:
         self._runtime: Runtime | None = None
 
     async def start(self) -> None:
-        polls_before = len(self.emulator.calls_to("getUpdates"))
+        # Started: polling Telegram, or (webhook mode) the webhook set and its server up.
+        method = "setWebhook" if self.settings.webhook_url else "getUpdates"
+        polls_before = len(self.emulator.calls_to(method))
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(
             serve(
@@ -58,10 +60,23 @@ class BotHarness:
         for _ in range(500):
             if self._task.done():
                 self._task.result()  # raises what made the start fail
-            if len(self.emulator.calls_to("getUpdates")) > polls_before:
+            if len(self.emulator.calls_to(method)) > polls_before and (
+                method == "getUpdates" or await self._webhook_server_answers()
+            ):
                 return
             await asyncio.sleep(0.01)
-        raise AssertionError("the bot did not start polling within 5 seconds")
+        raise AssertionError(f"the bot did not start ({method}) within 5 seconds")
+
+    async def _webhook_server_answers(self) -> bool:
+        """Whether the webhook server listens yet (setWebhook is called just before)."""
+        import aiohttp
+
+        url = f"http://{self.settings.webhook_listen}:{self.settings.webhook_port}/healthz"
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                return response.status in (200, 503)
+        except aiohttp.ClientError:
+            return False
 
     async def stop(self) -> None:
         if self._task is None:

@@ -23,7 +23,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from .faults import (
@@ -43,6 +45,7 @@ from .methods import (
     HANDLERS,
     MAX_UPLOAD_SIZE,
     BotApiMethods,
+    _update_kind,
     decode_params,
     read_request,
 )
@@ -122,6 +125,11 @@ class BotApiEmulator(BotApiMethods):
 
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        # Webhook delivery (deliver_webhooks_to): the reverse proxy's upstream, the task,
+        # and every attempt as (update_id, HTTP status; 0 when the bot could not be reached).
+        self._webhook_upstream: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -142,6 +150,11 @@ class BotApiEmulator(BotApiMethods):
         if self._runner is None:
             return
         self._closing = True  # pending long polls answer at once
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         for hold in self._holds:
             hold.release()  # held calls and downloads end now, not at the shutdown timeout
         self._notify()
@@ -507,6 +520,53 @@ class BotApiEmulator(BotApiMethods):
         """How many messages the bot got into each chat (accepted sends, album items
         each counted): ``{chat_id: count}``, chats without messages left out."""
         return {chat.id: len(chat.inbox) for chat in self._chats.values() if chat.inbox}
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def deliver_webhooks_to(self, upstream: str) -> None:
+        """Deliver updates by webhook, as Telegram does once the bot called setWebhook, with
+        ``upstream`` (``http://127.0.0.1:<port>``) standing for the reverse proxy in front of
+        the bot: each update is POSTed to ``upstream`` + the webhook URL's path, with the
+        ``X-Telegram-Bot-Api-Secret-Token`` header when a secret was set, one at a time in
+        order. A 2xx answer confirms it; anything else is retried after 0.1 s."""
+        self._webhook_upstream = upstream.rstrip("/")
+        if self._webhook_task is None:
+            self._webhook_task = asyncio.create_task(self._deliver_webhooks())
+        self._notify()
+
+    def _next_webhook_update(self) -> Any:
+        if self._closing:
+            return "closing"
+        if not (self._webhook_upstream and self.webhook["url"]):
+            return None
+        for update in self._updates:
+            if _update_kind(update) in self._allowed_updates:
+                return update
+        return None
+
+    async def _deliver_webhooks(self) -> None:
+        async with aiohttp.ClientSession() as session:
+            while True:
+                update = await self._wait_until(self._next_webhook_update, 60.0)
+                if update == "closing":
+                    return
+                if update is None:
+                    continue
+                url = f"{self._webhook_upstream}{urlsplit(self.webhook['url']).path or '/'}"
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
+                try:
+                    async with session.post(url, json=update, headers=headers) as response:
+                        status = response.status
+                except aiohttp.ClientError:
+                    status = 0
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    self._updates = [u for u in self._updates if u is not update]
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.1)
 
     # -- change notification -----------------------------------------------------------------
 
