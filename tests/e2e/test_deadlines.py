@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import metrics
 from sop.clock import ManualClock, SystemClock
 from sop.model import RecordFields, Role
 from tests.conftest import PDF_BYTES, START, chunks_of, sample_fields
@@ -80,6 +81,10 @@ def count(user: FakeChat, *needles: str) -> int:
     )
 
 
+def sent_count(kind: str) -> float:
+    return metrics.REGISTRY.get_sample_value("ppidbot_reminders_sent_total", {"kind": kind}) or 0.0
+
+
 async def test_reminders_then_overdue_then_escalation(fast: BotHarness) -> None:
     emulator = fast.emulator
     rina, rina_actor = await fast.person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
@@ -89,6 +94,7 @@ async def test_reminders_then_overdue_then_escalation(fast: BotHarness) -> None:
     admin = emulator.chat(ADMIN_ID)
     service = (await fast.runtime()).service
 
+    sent_before = {kind: sent_count(kind) for kind in ("remind", "overdue")}
     created = time.monotonic()
     record = await service.create_draft(rina_actor, today_fields())
     number = record.number
@@ -129,6 +135,9 @@ async def test_reminders_then_overdue_then_escalation(fast: BotHarness) -> None:
     tasks = await rina.wait_for(timeout=WAIT)
     assert number in tasks.text and "TERLAMBAT" in tasks.text
     assert emulator.failed_calls() == []
+    # /metrics counts each notice once (two reminders, one escalation notice).
+    assert sent_count("remind") == sent_before["remind"] + 2
+    assert sent_count("overdue") == sent_before["overdue"] + 1
 
 
 async def test_completing_a_step_cancels_its_reminders(fast: BotHarness) -> None:

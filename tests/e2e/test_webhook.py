@@ -4,6 +4,7 @@ with 403; /healthz and /metrics are read over HTTP, in webhook and in polling mo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -191,3 +192,24 @@ async def test_polling_mode_serves_health_on_health_port(
         assert status == 200 and "ppidbot_steps_completed_total" in text
     finally:
         await harness.close()
+
+
+async def test_bot_api_errors_are_counted_by_kind(webhook: BotHarness) -> None:
+    authorised = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    _, before = await fetch(local(webhook, "/metrics"), headers=authorised)
+    admin = webhook.emulator.user(ADMIN_ID, "Kepala Admin")
+    webhook.emulator.fail_next("sendMessage", "Bad Request: chat not found", chat_id=ADMIN_ID)
+    await admin.send_command("start")
+    for _ in range(500):  # the webhook answers 200 at once; the handler runs after
+        if webhook.emulator.failed_calls():
+            break
+        await asyncio.sleep(0.01)
+    assert [c.method for c in webhook.emulator.failed_calls()] == ["sendMessage"]
+
+    refused = 'ppidbot_bot_api_errors_total{kind="BadRequest"}'
+    for _ in range(100):  # counted once the bot has read the answer
+        _, after = await fetch(local(webhook, "/metrics"), headers=authorised)
+        if metric(after, refused) > metric(before, refused):
+            break
+        await asyncio.sleep(0.02)
+    assert metric(after, refused) == metric(before, refused) + 1
