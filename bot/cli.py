@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ppidbot")
 
+#: ``ppidbot verify``'s exit code per verdict (sop.verification.Verdict's values).
+_VERIFY_EXIT = {"matches": 0, "changed": 1, "unknown": 1, "pdf_differs": 2}
+
 
 def _logging(settings: Settings, command: str) -> contextlib.AbstractContextManager[object]:
     """The bot logs at ``LOG_LEVEL``; the other commands print their results and log
@@ -499,6 +502,36 @@ def _write_atomically(path: Path, content: bytes) -> None:
     partial.replace(path)
 
 
+def _papers(runtime: Runtime) -> Any:
+    from bot.papers.pdf import renderer
+    from sop.verification import PapersService
+
+    return PapersService(runtime.service, renderer(runtime.settings.tz))
+
+
+def _verify(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    from pathlib import Path
+
+    path = Path(args.subject)
+    is_file = path.suffix.lower() == ".pdf" or path.is_file()
+
+    async def action(runtime: Runtime) -> int:
+        from bot.papers.report import render_verification
+
+        subject: str | bytes = args.subject
+        if is_file:
+            try:
+                subject = await asyncio.to_thread(path.read_bytes)
+            except OSError as exc:
+                print(f"ppidbot verify: cannot read {path}: {exc.strerror}", file=sys.stderr)
+                return 1
+        result = await _papers(runtime).verify(subject)
+        print(render_verification(result, runtime.settings.tz))
+        return _VERIFY_EXIT[result.verdict]
+
+    return action
+
+
 def _record_cancel(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     async def action(runtime: Runtime) -> int:
         from sop.service import PpidService
@@ -653,6 +686,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record_cancel.add_argument("number", help="the draft's number, e.g. BRK-12")
     record_cancel.add_argument("--reason", required=True, help="why it is withdrawn (audited)")
+    verify = sub.add_parser(
+        "verify",
+        help=(
+            "check a handover record or other paper (its verification code, or the PDF) "
+            "against the register; exit 0 matches, 1 changed or unknown, 2 only the PDF differs"
+        ),
+    )
+    verify.add_argument("subject", help="a verification code (ABCDE-FGHJK) or a PDF file")
     import_ = sub.add_parser("import", help="load an export into an empty database and storage")
     import_.add_argument("directory", help="a directory written by `ppidbot export`")
     backup = sub.add_parser(
@@ -677,6 +718,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print("ppidbot report: --delimiter is for --format csv --out FILE", file=sys.stderr)
             return 2
         return asyncio.run(_with_runtime(settings, _report(args)))
+    if args.command == "verify":
+        return asyncio.run(_with_operator_runtime(settings, _verify(args)))
     if args.command in {"check", "export", "import", "backup", "restore"}:
         action = (
             _check

@@ -157,6 +157,12 @@ class RecordRow(Base):
     ends_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: The /baru conversation that created the draft (its idempotency key), if any.
     origin_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The consequence test's parts (revision 0010; optional, see sop.model.RecordFields).
+    harm_if_opened: Mapped[str | None] = mapped_column(Text)
+    public_interest: Mapped[str | None] = mapped_column(Text)
+    weighing: Mapped[str | None] = mapped_column(Text)
+    #: Not listed in the public DIK (``ppidbot publish``).
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RecordFileRow(Base):
@@ -328,4 +334,39 @@ class AlbumItemRow(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     stored: Mapped[bool] = mapped_column(Boolean)
     line: Mapped[str] = mapped_column(Text)  # what the summary says about this item
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IssuedDocumentRow(Base):
+    """A paper the bot issued (a handover record, a consequence-test sheet, a
+    classification decision): what it said (``content``, canonical JSON), the SHA-256 of
+    its PDF, the audit entry it attests and its verification code."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (UniqueConstraint("kind", "record_id", "content_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    audit_seq: Mapped[int] = mapped_column(Integer)  # the entry the paper attests
+    audit_hash: Mapped[str] = mapped_column(String(64))  # that entry's hash when issued
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the CLI
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditAnchorRow(Base):
+    """A head of the audit chain (entry number and hash) given to witnesses outside the
+    server; ``ppidbot check --anchor N:HASH`` proves the chain still holds it."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # "cli" or "daily"
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

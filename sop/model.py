@@ -134,6 +134,14 @@ class RecordFields:
     classified_by: str
     classified_place: str
     classified_date: date
+    # The consequence test's parts that ``consequence`` (one short text, the DIK column)
+    # does not spell out: PKPU 22/2023 Pasal 25 ayat (3) huruf b, d and e, Perki 1/2021
+    # Pasal 49 ayat (2). Optional until step 3 requires them (see sop.papers).
+    harm_if_opened: str | None = None  # the potential harm if the information is opened
+    public_interest: str | None = None  # the public's interest in having it opened
+    weighing: str | None = None  # the balance: why closing protects the greater interest
+    #: The record itself is not listed in the public DIK (``ppidbot publish``).
+    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

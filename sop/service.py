@@ -1697,6 +1697,10 @@ def fields_of(row: RecordRow) -> RecordFields:
         classified_by=row.classified_by,
         classified_place=row.classified_place,
         classified_date=row.classified_date,
+        harm_if_opened=row.harm_if_opened,
+        public_interest=row.public_interest,
+        weighing=row.weighing,
+        internal=row.internal,
     )
 
 
@@ -1760,6 +1764,10 @@ def _columns_of(fields: RecordFields) -> dict[str, object]:
         "classified_place": fields.classified_place,
         "classified_date": fields.classified_date,
         "ends_on": period.end_date(fields.classified_date),
+        "harm_if_opened": fields.harm_if_opened,
+        "public_interest": fields.public_interest,
+        "weighing": fields.weighing,
+        "internal": fields.internal,
     }
 
 

@@ -189,4 +189,19 @@ def validate_fields(fields: RecordFields, today: date) -> RecordFields:
         classified_by=validate_text(fields.classified_by, label="Nama pejabat", maximum=200),
         classified_place=validate_text(fields.classified_place, label="Tempat", maximum=200),
         classified_date=fields.classified_date,
+        harm_if_opened=_optional_text(fields.harm_if_opened, "Potensi bahaya bila dibuka"),
+        public_interest=_optional_text(fields.public_interest, "Kepentingan publik"),
+        weighing=_optional_text(fields.weighing, "Pertimbangan (penyeimbangan)"),
+        internal=bool(fields.internal),
     )
+
+
+#: The longest text of one part of the consequence test.
+CONSEQUENCE_PART_MAX = 1000
+
+
+def _optional_text(value: str | None, label: str) -> str | None:
+    """A part of the consequence test: absent (None, or only blanks) or 3–1000 characters."""
+    if value is None or not clean_text(value):
+        return None
+    return validate_text(value, label=label, maximum=CONSEQUENCE_PART_MAX)
