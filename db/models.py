@@ -157,7 +157,7 @@ class RecordRow(Base):
     ends_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: The /baru conversation that created the draft (its idempotency key), if any.
     origin_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
-    # The consequence test's parts (revision 0010; optional, see sop.model.RecordFields).
+    # The consequence test's parts (revision 0012; optional, see sop.model.RecordFields).
     harm_if_opened: Mapped[str | None] = mapped_column(Text)
     public_interest: Mapped[str | None] = mapped_column(Text)
     weighing: Mapped[str | None] = mapped_column(Text)

@@ -1,8 +1,8 @@
 """papers: consequence-test parts and the internal mark on records, issued documents with
 verification codes, audit anchors
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-27 09:00:00
 """
 
@@ -11,20 +11,21 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("records") as batch:
-        batch.add_column(sa.Column("harm_if_opened", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("public_interest", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("weighing", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("internal", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ALTER TABLE ADD COLUMN on both databases (a batch copy of ``records`` would
+    # drop the table its children's foreign keys point at).
+    op.add_column("records", sa.Column("harm_if_opened", sa.Text(), nullable=True))
+    op.add_column("records", sa.Column("public_interest", sa.Text(), nullable=True))
+    op.add_column("records", sa.Column("weighing", sa.Text(), nullable=True))
+    op.add_column(
+        "records", sa.Column("internal", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "issued_documents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,8 +75,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_issued_documents_pdf_sha256"), table_name="issued_documents")
     op.drop_index(op.f("ix_issued_documents_record_id"), table_name="issued_documents")
     op.drop_table("issued_documents")
-    with op.batch_alter_table("records") as batch:
-        batch.drop_column("internal")
-        batch.drop_column("weighing")
-        batch.drop_column("public_interest")
-        batch.drop_column("harm_if_opened")
+    # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+ and PostgreSQL), as in upgrade().
+    for column in ("internal", "weighing", "public_interest", "harm_if_opened"):
+        op.execute(f"ALTER TABLE records DROP COLUMN {column}")
