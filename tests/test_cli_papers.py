@@ -16,7 +16,7 @@ from sop.clock import ManualClock
 from sop.papers import DocumentKind
 from sop.service import PpidService
 from sop.verification import IssuedPaper, PapersService, format_code
-from storage import DocumentStorage
+from storage import LocalStorage
 from tests.conftest import START
 from tests.test_cli_integrity import env, run, store_a_record  # noqa: F401  (fixture)
 
@@ -29,7 +29,7 @@ def with_service(root: Path, action: Callable[[PpidService], Awaitable[T]]) -> T
         try:
             service = PpidService(
                 create_sessionmaker(engine),
-                DocumentStorage(root / "site" / "storage", max_size=1024 * 1024),
+                LocalStorage(root / "site" / "storage", max_size=1024 * 1024),
                 clock=ManualClock(START),
             )
             return await action(service)
