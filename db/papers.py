@@ -3,7 +3,7 @@ the public register's stream. Like ``Repository``, it never commits."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -76,7 +76,9 @@ class PapersRepository:
     async def audit_entry(self, seq: int) -> AuditRow | None:
         return await self.session.get(AuditRow, seq)
 
-    async def audit_range(self, first: int, last: int | None = None) -> AsyncIterator[AuditRow]:
+    async def audit_range(
+        self, first: int, last: int | None = None
+    ) -> AsyncGenerator[AuditRow, None]:
         """The entries ``first``..``last`` (to the end when None), in order, streamed."""
         query = select(AuditRow).where(AuditRow.seq >= first).order_by(AuditRow.seq)
         if last is not None:
@@ -104,7 +106,7 @@ class PapersRepository:
         return await self.session.scalar(query.limit(1))
 
     # -- the public register -------------------------------------------------------------
-    async def public_rows(self) -> AsyncIterator[Any]:
+    async def public_rows(self) -> AsyncGenerator[Any, None]:
         """Stored records that are not internal, oldest first, with only the public
         columns, streamed (one query whatever the archive's size)."""
         query = (
