@@ -532,6 +532,103 @@ def _verify(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     return action
 
 
+def _publish(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from pathlib import Path
+
+        from bot.papers.public import write_public_list
+        from sop.publish import PublishService
+
+        publish = PublishService(runtime.service)
+        summary = await write_public_list(
+            Path(args.directory), publish.entries(), publish.now(), tz=runtime.settings.tz
+        )
+        counts = summary.counts
+        print(
+            f"wrote {', '.join(summary.files)} to {summary.directory}: {counts.total} records "
+            f"({counts.exempt} exempted, {counts.opened} opened)"
+        )
+        return 0
+
+    return action
+
+
+async def _anchor(runtime: Runtime) -> int:
+    from sop.anchors import AnchorService
+
+    anchor = await AnchorService(runtime.service).anchor("cli")
+    print(f"anchor {anchor.text}")
+    print(
+        "recorded; keep it outside this server (the admins and the Pejabat PPID): "
+        f"`ppidbot check --anchor {anchor.text}` proves the audit chain still holds it"
+    )
+    return 0
+
+
+def _check_anchors(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.anchors import AnchorService, parse_anchor
+
+        anchors = [parse_anchor(text) for text in args.anchor or []]
+        code = await _check(runtime)
+        service = AnchorService(runtime.service)
+        for seq, expected in anchors:
+            result = await service.check(seq, expected)
+            if result.ok:
+                print(f"anchor {seq}:{expected}: OK, the audit chain still holds it")
+                continue
+            print(f"anchor {seq}:{expected}: FAILED")
+            print("\n".join(f"  - {problem}" for problem in result.problems))
+            code = 1
+        return code
+
+    return action
+
+
+def _evidence(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from pathlib import Path
+
+        from bot.papers.evidence import write_evidence
+        from sop.evidence import EvidenceService
+
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            print(f"ppidbot: directory {out.parent} does not exist", file=sys.stderr)
+            return 1
+        data = await EvidenceService(runtime.service, _papers(runtime)).gather(args.number)
+        summary = await write_evidence(
+            out, data, runtime.storage, with_files=args.with_files, tz=runtime.settings.tz
+        )
+        print(
+            f"wrote {out}: {data.record.number}, {summary.papers} paper(s), "
+            f"{len(data.trail)} audit entries of the record, {summary.entries} in the chain "
+            f"proof, {summary.softcopies} softcopy checksum(s)"
+            + (" with the files" if args.with_files else "")
+        )
+        if not summary.anchored:
+            print(
+                "note: the proof's last segment ends at the chain's head, not at an anchor; "
+                "run `ppidbot anchor` and make the pack again to tie it to a witness"
+            )
+        return 0
+
+    return action
+
+
+def _record_internal(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
+    async def action(runtime: Runtime) -> int:
+        from sop.publish import PublishService
+
+        internal = args.value == "yes"
+        changed = await PublishService(runtime.service).set_internal(None, args.number, internal)
+        state = "internal (left out of the public list)" if internal else "public"
+        print(f"{args.number} is {state}" + ("" if changed else " already; nothing changed"))
+        return 0
+
+    return action
+
+
 def _record_cancel(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
     async def action(runtime: Runtime) -> int:
         from sop.service import PpidService
@@ -657,12 +754,18 @@ def build_parser() -> argparse.ArgumentParser:
     calendar_remove = calendar.add_parser("remove", help="remove an office closure")
     calendar_remove.add_argument("date", help="YYYY-MM-DD or DD-MM-YYYY")
 
-    sub.add_parser(
+    check = sub.add_parser(
         "check",
         help=(
             "re-hash every stored file and verify the database; exit 1 for damage, "
             "2 when steps are only late"
         ),
+    )
+    check.add_argument(
+        "--anchor",
+        action="append",
+        metavar="N:HASH",
+        help="also prove the audit chain still holds this anchor (from `ppidbot anchor`)",
     )
     export = sub.add_parser("export", help="write a complete export (manifest and files)")
     export.add_argument("directory", help="a new or empty directory")
@@ -686,6 +789,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record_cancel.add_argument("number", help="the draft's number, e.g. BRK-12")
     record_cancel.add_argument("--reason", required=True, help="why it is withdrawn (audited)")
+    record_internal = record.add_parser(
+        "internal", help="leave a record out of the public list (yes) or list it again (no)"
+    )
+    record_internal.add_argument("number", help="the record, e.g. DIK-2026-0001")
+    record_internal.add_argument("value", choices=["yes", "no"])
     verify = sub.add_parser(
         "verify",
         help=(
@@ -694,6 +802,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     verify.add_argument("subject", help="a verification code (ABCDE-FGHJK) or a PDF file")
+    publish = sub.add_parser(
+        "publish",
+        help="write the public list of exempted information (index.html, dik.csv, dik.json)",
+    )
+    publish.add_argument("directory", help="where to write it (created if missing)")
+    sub.add_parser("anchor", help="record and print the audit chain's head (N:HASH)")
+    evidence = sub.add_parser(
+        "evidence", help="the evidence pack of one record (ZIP, verifiable without ppidbot)"
+    )
+    evidence.add_argument("number", help="the record, e.g. DIK-2026-0001 or BRK-12")
+    evidence.add_argument("out", help="the ZIP file to write")
+    evidence.add_argument(
+        "--with-files", action="store_true", help="include the softcopies themselves"
+    )
     import_ = sub.add_parser("import", help="load an export into an empty database and storage")
     import_.add_argument("directory", help="a directory written by `ppidbot export`")
     backup = sub.add_parser(
@@ -720,6 +842,11 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_with_runtime(settings, _report(args)))
     if args.command == "verify":
         return asyncio.run(_with_operator_runtime(settings, _verify(args)))
+    if args.command == "check" and args.anchor:
+        return asyncio.run(_with_operator_runtime(settings, _check_anchors(args)))
+    operator = {"publish": _publish, "anchor": lambda _: _anchor, "evidence": _evidence}
+    if args.command in operator:
+        return asyncio.run(_with_operator_runtime(settings, operator[args.command](args)))
     if args.command in {"check", "export", "import", "backup", "restore"}:
         action = (
             _check
@@ -743,6 +870,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("calendar", "add"): lambda: _calendar_add(args),
         ("calendar", "remove"): lambda: _calendar_remove(args),
         ("record", "cancel"): lambda: _record_cancel(args),
+        ("record", "internal"): lambda: _record_internal(args),
     }
     sub: Any = getattr(args, f"{args.command}_command")
     migrate = (args.command, sub) != ("db", "current")

@@ -230,3 +230,24 @@ PACK_NO_ANCHOR = (
 
 def missing_names(fields: tuple[str, ...]) -> str:
     return ", ".join(FIELD_NAMES.get(name, name) for name in fields)
+
+
+CARD_LABELS = {
+    "number": "Nomor",
+    "title": "Informasi",
+    "division": "Bagian",
+    "description": "Uraian",
+    "legal_basis": "Dasar hukum",
+    "consequence": "Uji konsekuensi (ringkas)",
+    "harm_if_opened": "Potensi bahaya bila dibuka",
+    "public_interest": "Kepentingan publik",
+    "weighing": "Penyeimbangan",
+    "period": "Jangka waktu",
+    "classified": "Ditetapkan",
+    "internal": "Internal (tidak dalam daftar publik)",
+    "status": "Status",
+    "created": "Dibuat",
+    "file": "Softcopy",
+}
+YES = "ya"
+NO = "tidak"
