@@ -61,6 +61,8 @@ from sop.model import (
 )
 from sop.softcopy import ACCEPTED, EXTENSION_OF
 from sop.validation import (
+    CONSEQUENCE_PART_LABELS,
+    CONSEQUENCE_PART_MAX,
     parse_date,
     parse_period_duration,
     permanent_allowed,
@@ -101,6 +103,9 @@ class Stage(IntEnum):
     COMBINE = 12
     CONFIRM = 13
     EDIT_MENU = 14
+    HARM = 15  # the consequence test's parts, asked from "Ubah data" (optional in step 1)
+    PUBLIC_INTEREST = 16
+    WEIGHING = 17
 
 
 #: The questions of a new record, in order (sub-questions are reached from their parent).
@@ -124,7 +129,19 @@ EDITABLE: list[tuple[str, Stage, tuple[str, ...]]] = [
     ("consequence", Stage.CONSEQUENCE, ("consequence",)),
     ("period", Stage.PERIOD_KIND, ("period",)),
     ("classified", Stage.CLASSIFIED_BY, ("classified_by", "classified_place", "classified_date")),
+    ("harm_if_opened", Stage.HARM, ("harm_if_opened",)),
+    ("public_interest", Stage.PUBLIC_INTEREST, ("public_interest",)),
+    ("weighing", Stage.WEIGHING, ("weighing",)),
 ]
+
+#: The consequence test's parts beyond its short form: the field each stage asks for. The
+#: Petugas PPID may fill them in step 1 or leave them to the Pejabat PPID (step 3 needs
+#: them; see sop.papers.missing_for_consequence_test).
+TEST_PARTS = {
+    Stage.HARM: "harm_if_opened",
+    Stage.PUBLIC_INTEREST: "public_interest",
+    Stage.WEIGHING: "weighing",
+}
 
 
 @dataclass(frozen=True)
@@ -175,6 +192,9 @@ def _to_json(fields: RecordFields) -> dict[str, Any]:
         "classified_by": fields.classified_by,
         "classified_place": fields.classified_place,
         "classified_date": fields.classified_date.isoformat(),
+        "harm_if_opened": fields.harm_if_opened,
+        "public_interest": fields.public_interest,
+        "weighing": fields.weighing,
     }
 
 
@@ -210,6 +230,9 @@ def _from_json(data: dict[str, Any]) -> RecordFields:
         classified_by=data["classified_by"],
         classified_place=data["classified_place"],
         classified_date=date.fromisoformat(data["classified_date"]),
+        harm_if_opened=data.get("harm_if_opened"),
+        public_interest=data.get("public_interest"),
+        weighing=data.get("weighing"),
     )
 
 
@@ -330,6 +353,10 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         ]
         if was_shortened(text):
             rows.append(full_text_row(record))
+    elif stage in TEST_PARTS:
+        value = fields.get(TEST_PARTS[stage])
+        text = t.ASK_TEST_PART[TEST_PARTS[stage]]
+        text += "\n" + (t.current(value) if value else t.NOT_FILLED)
     elif stage is Stage.EDIT_MENU:
         text = t.ASK_EDIT
         labels = [_button(t.EDIT_LABELS[key], "field", i) for i, (key, _, _) in enumerate(EDITABLE)]
@@ -344,6 +371,7 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         Stage.PERIOD_KIND,
         Stage.CLASSIFIED_BY,
         Stage.CLASSIFIED_AT,
+        *TEST_PARTS,
     }:
         rows.append([_button(t.BUTTON_KEEP, "keep")])
     return text, InlineKeyboardMarkup(rows) if rows else None
@@ -723,6 +751,23 @@ async def got_consequence(update: Update, context: PpidContext) -> int:
         return await _nudge(update, context, Stage.CONSEQUENCE, t.RETRY.format(error=exc.message))
     _fields(context)["consequence"] = consequence
     return await _answered(update, context, Stage.CONSEQUENCE)
+
+
+async def got_test_part(update: Update, context: PpidContext) -> int:
+    """The officer typed a part of the consequence test (from "Ubah data"); it is saved."""
+    assert update.message is not None and update.message.text is not None
+    stage = Stage(_data(context)["stage"])
+    name = TEST_PARTS[stage]
+    try:
+        value = validate_text(
+            update.message.text,
+            label=CONSEQUENCE_PART_LABELS[name],
+            maximum=CONSEQUENCE_PART_MAX,
+        )
+    except InvalidInput as exc:
+        return await _nudge(update, context, stage, t.RETRY.format(error=exc.message))
+    _fields(context)[name] = value
+    return await _answered(update, context, stage)
 
 
 async def period_chosen(update: Update, context: PpidContext) -> int:
@@ -1279,6 +1324,7 @@ def build_conversation() -> ConversationHandler[PpidContext]:
             button(drop_other_basis, pattern=_on("no_other")),
         ],
         Stage.CONSEQUENCE: [MessageHandler(text, got_consequence)],
+        **{stage: [MessageHandler(text, got_test_part)] for stage in TEST_PARTS},
         Stage.PERIOD_KIND: [button(period_chosen, pattern=_on("period"))],
         Stage.PERIOD_VALUE: [
             MessageHandler(text, got_period_value),

@@ -14,6 +14,7 @@ from handlers.callback_data import GetFile, OpenRecord, RecordAction
 from handlers.full_text import with_full_text
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
+from sop.papers import missing_for_consequence_test
 from sop.register import RegisterService
 from sop.service import PpidService
 from storage import Area
@@ -30,11 +31,16 @@ def record_keyboard(
         rows.append([InlineKeyboardButton(t.BUTTON_REDO, callback_data=act("redo"))])
     if service.may_cancel(actor, record):
         rows.append([withdraw.button(record)])
+    test_missing = bool(missing_for_consequence_test(record))
     if record.state is State.SUBMITTED and may_act:
         rows.append([InlineKeyboardButton(t.BUTTON_HANDOVER, callback_data=act("handover"))])
         rows.append([InlineKeyboardButton(step_texts.BUTTON_FIX, callback_data=act("fix"))])
+        if test_missing:
+            rows.append([InlineKeyboardButton(step_texts.BUTTON_TEST, callback_data=act("test"))])
         rows.append([InlineKeyboardButton(t.BUTTON_RETURN, callback_data=act("return"))])
     if record.state is State.REGISTERED and may_act:
+        if test_missing:  # step 3 cannot complete before the consequence test is
+            rows.append([InlineKeyboardButton(step_texts.BUTTON_TEST, callback_data=act("test"))])
         rows.append(
             [
                 InlineKeyboardButton(t.BUTTON_ACCEPT, callback_data=act("accept")),

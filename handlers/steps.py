@@ -50,6 +50,7 @@ from sop.errors import (
     StaleAction,
 )
 from sop.model import RecordView, Role, State, Step
+from sop.papers import missing_for_consequence_test
 from sop.service import Outcome
 from sop.validation import validate_reason
 from storage import Area
@@ -447,6 +448,62 @@ async def fix_start(update: Update, context: PpidContext) -> int | None:
         "record_id": record.id,
         "version": record.version,
         "field": None,
+        "fields": list(t.FIX_FIELDS),
+        "card": _pressed(query),
+        "prompt": prompt.message_id,
+    }
+    return Stage.FIX_FIELD
+
+
+def _test_parts(record: RecordView) -> str:
+    missing = set(missing_for_consequence_test(record))
+    return "\n".join(
+        (t.TEST_PART_MISSING if field in missing else t.TEST_PART_FILLED).format(label=label)
+        for field, label in t.TEST_FIELDS.items()
+    )
+
+
+async def test_start(update: Update, context: PpidContext) -> int | None:
+    """The "complete the consequence test" button on a card at step 2 (Petugas
+    Dokumentasi) or step 3 (Pejabat PPID): ask which part to fill, the missing ones marked."""
+    query, data = _pressed_data(update, RecordAction)
+    if data is None:
+        await _malformed(query)
+        return None
+    actor = context.actor
+    try:
+        record = await context.service.record(actor, data.record_id)
+        if record.version != data.version or record.state not in {
+            State.SUBMITTED,
+            State.REGISTERED,
+        }:
+            raise StaleAction()
+        role = Role.PETUGAS_DOKUMENTASI if record.state is State.SUBMITTED else Role.PEJABAT_PPID
+        if not actor.has(role):
+            raise PermissionDenied(t.TEST_ONLY)
+    except SopError as exc:
+        await _refuse(query, exc)
+        return None
+    await query.answer()
+    await _abandon_all(context)
+    buttons = [
+        [InlineKeyboardButton(label, callback_data=FixField(record.id, field).pack())]
+        for field, label in t.TEST_FIELDS.items()
+    ]
+    prompt = await context.bot.send_message(
+        actor.telegram_id,
+        t.TEST_CHOOSE.format(
+            number=texts.h(record.number),
+            title=texts.h(record.fields.title),
+            parts=_test_parts(record),
+        ),
+        reply_markup=InlineKeyboardMarkup([*buttons, _cancel_row(FIX_FLOW)]),
+    )
+    _user_data(context)[FIX_KEY] = {
+        "record_id": record.id,
+        "version": record.version,
+        "field": None,
+        "fields": list(t.TEST_FIELDS),
         "card": _pressed(query),
         "prompt": prompt.message_id,
     }
@@ -460,7 +517,11 @@ async def fix_field(update: Update, context: PpidContext) -> int | None:
         await _malformed(query)
         return None
     pending = _user_data(context).get(FIX_KEY)
-    if not pending or pending["record_id"] != data.record_id or data.field not in t.FIX_FIELDS:
+    if (
+        not pending
+        or pending["record_id"] != data.record_id
+        or data.field not in pending.get("fields", t.FIX_FIELDS)
+    ):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return None
     try:
@@ -469,16 +530,19 @@ async def fix_field(update: Update, context: PpidContext) -> int | None:
         await _refuse(query, exc)
         return None
     await query.answer()
-    label = t.FIX_FIELDS[data.field]
+    label = t.EDIT_FIELD_LABELS[data.field]
     _user_data(context)[FIX_KEY] = {**pending, "field": data.field, "prompt": None}
     if data.field == t.FIX_DIVISION_FIELD:
         return await _ask_division(context, query, record)
+    current = getattr(record.fields, data.field)
     question = t.FIX_ASK_VALUE.format(
         label=label,
         label_lower=label.lower(),
         number=texts.h(record.number),
-        current=texts.h(getattr(record.fields, data.field)),
+        current=texts.h(current) if current else t.NOT_FILLED,
     )
+    if data.field in t.TEST_ASK_HINT:
+        question = f"{t.TEST_ASK_HINT[data.field]}\n{question}"
     try:
         await query.edit_message_text(question, reply_markup=None)
     except BadRequest as exc:
@@ -492,12 +556,12 @@ async def fix_value(update: Update, context: PpidContext) -> int | None:
     message = update.message
     assert message is not None and message.text is not None
     pending = _user_data(context).get(FIX_KEY)
-    if not pending or pending.get("field") not in t.FIX_FIELDS:
+    if not pending or pending.get("field") not in t.EDIT_FIELD_LABELS:
         _user_data(context).pop(FIX_KEY, None)
         await message.reply_text(texts.CANCELLED)
         return ConversationHandler.END
     field = pending["field"]
-    label = t.FIX_FIELDS[field]
+    label = t.EDIT_FIELD_LABELS[field]
     actor = context.actor
     try:
         record = await context.service.update_fields(
@@ -658,6 +722,7 @@ def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
             entry_points=[
                 CallbackQueryHandler(return_start, pattern=_action_pattern("return")),
                 CallbackQueryHandler(fix_start, pattern=_action_pattern("fix")),
+                CallbackQueryHandler(test_start, pattern=_action_pattern("test")),
             ],
             states={
                 Stage.RETURN_TARGET: [

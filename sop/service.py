@@ -6,7 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -60,8 +68,15 @@ from sop.model import (
     StepRunView,
     Task,
 )
+from sop.papers import CONSEQUENCE_TEST_FIELDS, missing_for_consequence_test
 from sop.softcopy import softcopy_type
-from sop.validation import validate_fields, validate_name, validate_reason, validate_text
+from sop.validation import (
+    consequence_test_incomplete,
+    validate_fields,
+    validate_name,
+    validate_reason,
+    validate_text,
+)
 from storage import (
     Area,
     DocumentStorage,
@@ -741,10 +756,20 @@ class PpidService:
             )
             return await self.view(repo, row)
 
-    def _check_editor(self, actor: Actor, row: RecordRow) -> None:
+    def _check_editor(
+        self, actor: Actor, row: RecordRow, fields: Iterable[str] | None = None
+    ) -> None:
         """Who may change a record's content: its division's Petugas PPID during step 1,
-        the Petugas Dokumentasi during step 2 (correcting metadata)."""
+        the Petugas Dokumentasi during step 2 (correcting metadata), and during step 3 the
+        Pejabat PPID who may receive it, only the consequence test's parts (``fields``)."""
         state = State(row.state)
+        if (
+            state is State.REGISTERED
+            and fields is not None
+            and set(fields) <= set(CONSEQUENCE_TEST_FIELDS)
+            and actor.has(Role.PEJABAT_PPID)
+        ):
+            return
         if state is State.DRAFT:
             if not actor.has(Role.PETUGAS_PPID) or not (
                 actor.division_id == row.division_id or actor.user_id == row.created_by
@@ -790,7 +815,7 @@ class PpidService:
                     "Berkas ini sudah diubah orang lain sejak Anda membukanya. Buka lagi "
                     "berkasnya untuk melihat data terbaru; tidak ada yang diubah."
                 )
-            self._check_editor(actor, row)
+            self._check_editor(actor, row, changes)
             before = fields_of(row)
             fields = validate_fields(replace(before, **changes), self.today())  # type: ignore[arg-type]
             changed = await field_changes(repo, before, fields)
@@ -1291,6 +1316,9 @@ class PpidService:
             row = await self.load(repo, actor, record_id, lock=True)
             view = await self.view(repo, row)
             self._check_step(actor, view, Step.RECEIVE, expected_version)
+            missing = missing_for_consequence_test(view.fields)
+            if missing:
+                raise InvalidTransition(consequence_test_incomplete(missing))
             seen_version = view.version
             sources = list(await repo.files_of(record_id, area=Area.DIVISION))
             division = await repo.division(row.division_id)

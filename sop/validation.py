@@ -189,15 +189,35 @@ def validate_fields(fields: RecordFields, today: date) -> RecordFields:
         classified_by=validate_text(fields.classified_by, label="Nama pejabat", maximum=200),
         classified_place=validate_text(fields.classified_place, label="Tempat", maximum=200),
         classified_date=fields.classified_date,
-        harm_if_opened=_optional_text(fields.harm_if_opened, "Potensi bahaya bila dibuka"),
-        public_interest=_optional_text(fields.public_interest, "Kepentingan publik"),
-        weighing=_optional_text(fields.weighing, "Pertimbangan (penyeimbangan)"),
+        harm_if_opened=_optional_text(
+            fields.harm_if_opened, CONSEQUENCE_PART_LABELS["harm_if_opened"]
+        ),
+        public_interest=_optional_text(
+            fields.public_interest, CONSEQUENCE_PART_LABELS["public_interest"]
+        ),
+        weighing=_optional_text(fields.weighing, CONSEQUENCE_PART_LABELS["weighing"]),
         internal=bool(fields.internal),
     )
 
 
 #: The longest text of one part of the consequence test.
 CONSEQUENCE_PART_MAX = 1000
+#: The parts of the consequence test beyond its short form (PKPU 22/2023 Pasal 25 ayat (3)
+#: huruf b, d and e), as they are named to the user.
+CONSEQUENCE_PART_LABELS = {
+    "harm_if_opened": "Potensi bahaya bila dibuka",
+    "public_interest": "Kepentingan publik",
+    "weighing": "Pertimbangan (penyeimbangan)",
+}
+
+
+def consequence_test_incomplete(missing: tuple[str, ...]) -> str:
+    """Why step 3 cannot complete yet: the consequence test lacks ``missing``."""
+    names = ", ".join(CONSEQUENCE_PART_LABELS.get(name, name) for name in missing)
+    return (
+        f"Uji konsekuensi belum lengkap: {names} belum diisi. Pejabat PPID melengkapinya "
+        'dengan tombol "Lengkapi uji konsekuensi" sebelum menerima berkas (langkah 3).'
+    )
 
 
 def _optional_text(value: str | None, label: str) -> str | None:

@@ -103,6 +103,10 @@ def sample_fields(division_id: int = 1, **overrides: object) -> RecordFields:
         "classified_by": "Andi Pejabat",
         "classified_place": "Padang",
         "classified_date": date(2026, 11, 20),
+        # The consequence test's full parts (step 3 needs them; see sop.papers).
+        "harm_if_opened": "Pemilih dapat menjadi sasaran penipuan atau intimidasi.",
+        "public_interest": "Publik berkepentingan atas akurasi daftar pemilih, bukan data pribadi.",
+        "weighing": "Kerugian bagi pemilih lebih besar daripada manfaat membuka data pribadinya.",
     }
     values.update(overrides)
     return RecordFields(**values)  # type: ignore[arg-type]

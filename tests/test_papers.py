@@ -17,8 +17,8 @@ from sqlalchemy import update
 from bot.papers.pdf import render, renderer
 from db.models import AuditRow, RecordRow
 from sop.clock import ManualClock
-from sop.errors import InvalidInput, NotFound
-from sop.model import Role, Step
+from sop.errors import InvalidInput, InvalidTransition, NotFound
+from sop.model import Role, State, Step
 from sop.papers import (
     DEFAULT_BODY,
     AuditRef,
@@ -45,7 +45,7 @@ from sop.verification import (
     normalize_code,
 )
 from storage import Area, DocumentStorage
-from tests.conftest import Office, chunks_of, sample_fields
+from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.papers_support import CONSEQUENCE, pdf_text, qr_codes, stored_record
 
 
@@ -54,8 +54,17 @@ def papers_of(service: PpidService) -> PapersService:
 
 
 # -- the consequence test's fields ---------------------------------------------------------
+#: A record whose consequence test has only its short form (as /baru makes it when the
+#: Petugas PPID leaves the rest to the Pejabat PPID).
+WITHOUT_TEST_PARTS: dict[str, object] = {
+    "harm_if_opened": None,
+    "public_interest": None,
+    "weighing": None,
+}
+
+
 def test_missing_for_consequence_test_names_what_the_test_lacks() -> None:
-    fields = sample_fields()
+    fields = sample_fields(**WITHOUT_TEST_PARTS)
     assert missing_for_consequence_test(fields) == ("harm_if_opened", "public_interest", "weighing")
     partial = replace(fields, harm_if_opened="Bahaya bagi pemilih.")
     assert missing_for_consequence_test(partial) == ("public_interest", "weighing")
@@ -75,7 +84,7 @@ def test_consequence_parts_are_optional_but_checked_when_given() -> None:
 async def test_the_parts_and_the_internal_mark_are_stored_and_audited(
     service: PpidService, office: Office
 ) -> None:
-    draft = await service.create_draft(office.petugas, sample_fields())
+    draft = await service.create_draft(office.petugas, sample_fields(**WITHOUT_TEST_PARTS))
     assert missing_for_consequence_test(draft) == CONSEQUENCE_FIELDS
     updated = await service.update_fields(
         office.petugas, draft.id, {**CONSEQUENCE, "internal": True}
@@ -96,6 +105,50 @@ CONSEQUENCE_FIELDS = ("harm_if_opened", "public_interest", "weighing")
 
 
 # -- codes ---------------------------------------------------------------------------------
+async def test_step3_needs_the_whole_consequence_test_which_the_pejabat_may_complete(
+    service: PpidService, office: Office
+) -> None:
+    draft = await service.create_draft(office.petugas, sample_fields(**WITHOUT_TEST_PARTS))
+    await service.attach_file(
+        office.petugas, draft.id, chunks_of(PDF_BYTES), "daftar.pdf", "application/pdf"
+    )
+    # The Petugas PPID gives one part in step 1 and leaves the rest to the Pejabat PPID.
+    await service.update_fields(
+        office.petugas, draft.id, {"harm_if_opened": CONSEQUENCE["harm_if_opened"]}
+    )
+    await service.complete_produce(office.petugas, draft.id, verified=True)
+    await service.complete_handover(office.dokumentasi, draft.id)
+    with pytest.raises(InvalidTransition) as refused:
+        await service.complete_receive(office.pejabat, draft.id)
+    assert refused.value.message.startswith(
+        "Uji konsekuensi belum lengkap: Kepentingan publik, Pertimbangan (penyeimbangan) "
+        "belum diisi."
+    )
+    # In step 3 the Pejabat PPID may fill the test's parts, and only those.
+    with pytest.raises(InvalidTransition):
+        await service.update_fields(office.pejabat, draft.id, {"title": "Judul lain"})
+    with pytest.raises(InvalidTransition):
+        await service.update_fields(
+            office.dokumentasi, draft.id, {"weighing": CONSEQUENCE["weighing"]}
+        )
+    record = await service.update_fields(
+        office.pejabat,
+        draft.id,
+        {"public_interest": CONSEQUENCE["public_interest"], "weighing": CONSEQUENCE["weighing"]},
+    )
+    assert missing_for_consequence_test(record) == ()
+    stored = (await service.complete_receive(office.pejabat, draft.id)).record
+    assert stored.state is State.STORED
+    [entry] = [
+        e
+        for e in await service.audit_trail(office.pejabat, draft.id)
+        if e.action == "record.updated" and e.actor_user_id == office.pejabat.user_id
+    ]
+    assert entry.details["fields"] == ["public_interest", "weighing"]
+    with pytest.raises(InvalidTransition):  # stored: nothing changes any more
+        await service.update_fields(office.pejabat, draft.id, {"weighing": "Pertimbangan lain."})
+
+
 def test_codes_are_typed_back_forgivingly() -> None:
     assert normalize_code("abcde-fghjk") == "ABCDEFGHJK"
     assert normalize_code(" 0O1IL-22222 ") == "0011122222"
@@ -220,7 +273,7 @@ async def test_every_paper_of_a_stored_record_is_issued_once(
 async def test_an_incomplete_sheet_says_so_and_a_draft_has_no_handover(
     service: PpidService, office: Office
 ) -> None:
-    draft = await service.create_draft(office.petugas, sample_fields())
+    draft = await service.create_draft(office.petugas, sample_fields(**WITHOUT_TEST_PARTS))
     papers = papers_of(service)
     assert await papers.kinds(office.petugas, draft.id) == (
         DocumentKind.CONSEQUENCE_TEST,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from bot.texts import PASAL17, h, legal_basis, period_text, tanggal, wib
+from bot.texts import papers as paper_texts
 from bot.texts.fitting import button_text, fit_record, shorten
 from bot.texts.records import summary
 from sop.model import ExemptionPeriod, FileView, PeriodKind, RecordView
+from sop.papers import missing_for_consequence_test
 from storage import Area
 
 KB = 1024
@@ -130,7 +132,32 @@ EDIT_LABELS = {
     "consequence": "Uji konsekuensi",
     "period": "Jangka waktu",
     "classified": "Penetapan",
+    "harm_if_opened": "Uji: potensi bahaya",
+    "public_interest": "Uji: kepentingan publik",
+    "weighing": "Uji: penyeimbangan",
 }
+#: The consequence test's parts (Perki 1/2021 Pasal 49; PKPU 22/2023 Pasal 25 ayat (3)).
+ASK_TEST_PART = {
+    "harm_if_opened": (
+        "Uji konsekuensi: tulis <b>potensi bahaya bila informasi ini dibuka</b>.\n"
+        "Contoh: <i>Alamat pemilih disabilitas terbuka; keselamatan mereka terancam.</i>"
+    ),
+    "public_interest": (
+        "Uji konsekuensi: tulis <b>kepentingan publik</b> bila informasi ini dibuka.\n"
+        "Contoh: <i>Masyarakat dapat memeriksa akurasi daftar pemilih.</i>"
+    ),
+    "weighing": (
+        "Uji konsekuensi: tulis <b>penyeimbangan</b>: mengapa menutup informasi ini melindungi "
+        "kepentingan yang lebih besar daripada membukanya.\n"
+        "Contoh: <i>Akurasi dapat diperiksa lewat rekapitulasi; perlindungan pribadi lebih "
+        "besar.</i>"
+    ),
+}
+NOT_FILLED = "Saat ini: <i>belum diisi</i>"
+TEST_MISSING_NOTE = (
+    "📝 Uji konsekuensi belum lengkap: {parts} belum diisi. Isi lewat <b>Ubah data</b> "
+    "(Uji: …), atau biarkan Pejabat PPID melengkapinya sebelum langkah 3."
+)
 
 # -- answers shown in place of a question once it is answered ----------------------------
 CHOSEN_DIVISION = "✔️ Bagian: <b>{name}</b>"
@@ -366,11 +393,21 @@ def confirm_card(record: RecordView) -> str:
     files = file_lines(record)
     count = len(division_files(record))
 
+    missing = missing_for_consequence_test(record)
+    test_note = (
+        TEST_MISSING_NOTE.format(parts=paper_texts.missing_names(missing)) + "\n\n"
+        if missing
+        else ""
+    )
+
     def render(shown: RecordView) -> str:
         return (
             f"{summary(shown)}\n\n"
-            f"Softcopy ({count}):\n" + "\n".join(files) + "\n\n"
-            "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
+            f"Softcopy ({count}):\n"
+            + "\n".join(files)
+            + "\n\n"
+            + test_note
+            + "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
             "Tekan <b>Ya, sudah</b> untuk menyelesaikan langkah 1 dan meneruskan berkas ke "
             "Petugas Dokumentasi."
         )

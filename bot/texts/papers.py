@@ -93,6 +93,12 @@ FIELD_NAMES = {
     "weighing": "penyeimbangan",
 }
 
+#: On a record's card while the consequence test lacks parts (step 3 needs them all).
+CARD_TEST_INCOMPLETE = (
+    "Uji konsekuensi belum lengkap: {parts} belum diisi (wajib sebelum langkah 3; "
+    "Pejabat PPID dapat melengkapinya)."
+)
+
 # -- the classification decision (PP 61/2010) ---------------------------------------------
 DECISION_TITLE = "PENETAPAN INFORMASI YANG DIKECUALIKAN"
 DECISION_SUBTITLE = "Pasal 17 dan 19 UU 14/2008; PP 61/2010"

@@ -17,6 +17,7 @@ from bot.texts import (
     tanggal,
     wib,
 )
+from bot.texts import papers as paper_texts
 from bot.texts.register import holders_text
 from sop.model import (
     DurationUnit,
@@ -27,6 +28,7 @@ from sop.model import (
     StepRunView,
     Task,
 )
+from sop.papers import missing_for_consequence_test
 from sop.register import RecordDetails, StepTime, TrailEntry
 from sop.service import format_size
 from storage import Area
@@ -249,6 +251,10 @@ def card(
         lines.append(due)
         if details is not None:
             lines.append(f"Menunggu: {holders_text(details.holders)}")
+    missing = missing_for_consequence_test(record)
+    if missing and record.state in {State.DRAFT, State.SUBMITTED, State.REGISTERED}:
+        parts = paper_texts.missing_names(missing)
+        lines.append(f"📝 {paper_texts.CARD_TEST_INCOMPLETE.format(parts=parts)}")
     if record.return_reason and record.state.value in {"draft", "submitted"}:
         lines.append(f"Dikembalikan dengan alasan: <i>{h(record.return_reason)}</i>")
     elif record.return_reason and record.state is State.CANCELLED:

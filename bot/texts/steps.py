@@ -195,6 +195,36 @@ FIX_DONE = (
 )
 FIX_STATUS = "✏️ {label} diperbaiki oleh {who} pada {when}. Lihat kartu terbaru di bawah."
 
+# -- completing the consequence test (steps 2 and 3) -------------------------------------
+BUTTON_TEST = "📝 Lengkapi uji konsekuensi"
+#: The consequence test's parts beyond its short form (PKPU 22/2023 Pasal 25 ayat (3)).
+TEST_FIELDS = {
+    "harm_if_opened": "Potensi bahaya bila dibuka",
+    "public_interest": "Kepentingan publik",
+    "weighing": "Pertimbangan (penyeimbangan)",
+}
+TEST_CHOOSE = (
+    "📝 Uji konsekuensi <b>{number}</b> “{title}” (Perki 1/2021 Pasal 49; PKPU 22/2023 "
+    "Pasal 25). Langkah 3 baru dapat diselesaikan bila semua bagian terisi.\n"
+    "{parts}\n\nPilih bagian yang akan diisi, atau ketik /batal."
+)
+TEST_PART_FILLED = "✅ {label}"
+TEST_PART_MISSING = "⬜ {label} (belum diisi)"
+TEST_ONLY = (
+    "Uji konsekuensi dilengkapi oleh Petugas Dokumentasi pada langkah 2 atau oleh Pejabat "
+    "PPID pada langkah 3."
+)
+NOT_FILLED = "(belum diisi)"
+TEST_ASK_HINT = {
+    "harm_if_opened": "Apa bahayanya bila informasi ini dibuka untuk publik?",
+    "public_interest": "Apa kepentingan publik bila informasi ini dibuka?",
+    "weighing": (
+        "Mengapa menutup informasi ini melindungi kepentingan yang lebih besar daripada membukanya?"
+    ),
+}
+#: Every field the correction conversation may change, with its name.
+EDIT_FIELD_LABELS = {**FIX_FIELDS, **TEST_FIELDS}
+
 
 def names(people: list[str]) -> str:
     return ", ".join(h(name) for name in people)

@@ -33,11 +33,13 @@ async def fill_in(
     division: str = DIVISION_1,
     classified_by: str | None = None,
     period: str | None = None,
+    consequence_test: bool = True,
 ) -> BotMessage:
     """/baru, every question answered; returns the softcopy prompt.
 
     ``classified_by`` None presses the officer's own-name button; ``period`` is a duration
-    typed after "Jangka waktu", None presses "Permanen"."""
+    typed after "Jangka waktu", None presses "Permanen". ``consequence_test`` also fills
+    the consequence test's parts through "Ubah data" (False: left to the Pejabat PPID)."""
     user.mark()
     await user.send_command("baru")
     await user.wait_for("Tulis judul")
@@ -70,4 +72,27 @@ async def fill_in(
     question = await user.wait_for("tempat dan tanggal penetapan")
     [here] = [text for text, _ in question.buttons() if text.startswith("📍 Padang, ")]
     await user.press(question, text=here)  # today's date: the harness's clock or the system's
+    prompt = await user.wait_for("Kirim softcopy")
+    if consequence_test:
+        for part, answer in CONSEQUENCE_TEST.items():
+            prompt = await fill_test_part(user, prompt, part, answer)
+    return prompt
+
+
+#: The consequence test's parts as an officer writes them.
+CONSEQUENCE_TEST = {
+    "harm_if_opened": "Alamat pemilih disabilitas terbuka; keselamatan mereka terancam.",
+    "public_interest": "Masyarakat dapat memeriksa akurasi daftar pemilih.",
+    "weighing": "Akurasi dapat diperiksa lewat rekapitulasi; perlindungan pribadi lebih besar.",
+}
+
+
+async def fill_test_part(user: FakeUser, prompt: BotMessage, part: str, answer: str) -> BotMessage:
+    """At the softcopies of /baru: "Ubah data", a part of the consequence test, its text;
+    returns the softcopy prompt asked again."""
+    await user.press(prompt, text=nr.BUTTON_EDIT)
+    menu = await user.wait_for(nr.ASK_EDIT)
+    await user.press(menu, text=nr.EDIT_LABELS[part])
+    await user.wait_for("Uji konsekuensi: tulis")
+    await user.send_text(answer)
     return await user.wait_for("Kirim softcopy")

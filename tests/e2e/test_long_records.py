@@ -36,6 +36,11 @@ DESCRIPTION = long_text(2000, "Uraian")
 OTHER_BASIS = long_text(500, "Dasar")
 CONSEQUENCE = long_text(1000, "Konsekuensi")
 CONDITION = long_text(500, "Kondisi")
+TEST_PARTS = {  # the consequence test's parts, each at its maximum
+    "harm_if_opened": long_text(1000, "Bahaya"),
+    "public_interest": long_text(1000, "Kepentingan"),
+    "weighing": long_text(1000, "Penyeimbangan"),
+}
 CLASSIFIER = long_text(200, "Pejabat")
 PLACE = long_text(200, "Tempat")
 REASON = long_text(500, "Alasan")
@@ -150,6 +155,15 @@ async def test_a_record_at_every_maximum_through_every_card(
     assert DESCRIPTION in question.text  # the current value, in full: it fits
     await rina.press(question, text=t.BUTTON_KEEP)
     card = await rina.wait_for("Syarat SOP")
+    assert "Uji konsekuensi belum lengkap" in card.text
+    for part, value in TEST_PARTS.items():
+        await rina.press(card, text=t.BUTTON_EDIT)
+        menu = await rina.wait_for("Data mana yang ingin diubah")
+        await rina.press(menu, text=t.EDIT_LABELS[part])
+        await rina.wait_for("Uji konsekuensi: tulis")
+        await rina.send_text(value)
+        card = await rina.wait_for("Syarat SOP")
+    assert "Uji konsekuensi belum lengkap" not in card.text
     await rina.press(card, text=t.BUTTON_VERIFIED)
     await rina.wait_for("Langkah 1 selesai")
     assert prompt.text
@@ -210,6 +224,7 @@ async def test_a_record_at_every_maximum_through_every_card(
     record = await service.record((await service.actor_by_telegram(ADMIN_ID)), 1)  # type: ignore[arg-type]
     assert record.state is State.STORED
     assert record.fields.description == DESCRIPTION  # nothing shortened in the database
+    assert [getattr(record.fields, part) for part in TEST_PARTS] == list(TEST_PARTS.values())
 
     # -- the register ----------------------------------------------------------------------
     number = record.number
