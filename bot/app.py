@@ -33,6 +33,7 @@ from handlers import (
     errors,
     full_text,
     new_record,
+    papers,
     records,
     register,
     start,
@@ -90,6 +91,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     calendar.register(application)
     register.register(application)
     records.register(application)
+    papers.register(application)
     full_text.register(application)
     new_record.register_fallbacks(application)  # a softcopy no conversation took
     start.register_fallbacks(application)

@@ -18,6 +18,8 @@ COMMON = [
     BotCommand("cari", "Cari berkas menurut kata"),
     BotCommand("laporan", "Laporan Excel dan grafik kepatuhan SOP"),
     BotCommand("kedaluwarsa", "Pengecualian yang segera berakhir"),
+    BotCommand("uji", "Lembar uji konsekuensi dan penetapan (PDF)"),
+    BotCommand("verifikasi", "Periksa keaslian dokumen dengan kodenya"),
 ]
 BY_ROLE: dict[Role, list[BotCommand]] = {
     Role.PETUGAS_PPID: [BotCommand("baru", "Catat informasi dikecualikan (langkah 1)")],

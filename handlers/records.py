@@ -6,17 +6,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import PpidContext
+from bot.texts import h
+from bot.texts import papers as paper_texts
 from bot.texts import records as t
 from bot.texts import steps as step_texts
 from bot.texts.fitting import fit_record, telegram_length
 from handlers import withdraw
 from handlers.callback_data import GetFile, OpenRecord, RecordAction
 from handlers.full_text import with_full_text
+from handlers.papers import papers_of
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State
 from sop.papers import missing_for_consequence_test
 from sop.register import RegisterService
 from sop.service import PpidService
+from sop.verification import format_code
 from storage import Area
 
 
@@ -52,14 +56,32 @@ def record_keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+async def papers_lines(context: PpidContext, record: RecordView) -> str:
+    """The card's lines about the record's papers: those issued, with their codes, and
+    how to get the consequence-test sheet and the decision."""
+    if record.state is State.CANCELLED:
+        return ""
+    listed = await papers_of(context).listed(context.actor, record.id)
+    latest = {kind: code for kind, code in listed}  # the latest code of each kind
+    lines = ["", paper_texts.CARD_PAPERS_HINT.format(number=h(record.number))]
+    if latest:
+        shown = "; ".join(
+            f"{paper_texts.KIND_NAMES[kind.value]} <code>{format_code(code)}</code>"
+            for kind, code in latest.items()
+        )
+        lines.append(paper_texts.CARD_PAPERS.format(papers=shown))
+    return "\n".join(lines)
+
+
 async def show_record(update: Update, context: PpidContext, record: RecordView) -> None:
     """Send a record's card with the buttons its viewer may press."""
     service = context.service
     now = service.clock.now()
     details = await RegisterService(service).details(context.actor, record)
+    papers = await papers_lines(context, record)
     text = fit_record(
         record,
-        lambda shown: t.card(shown, now, service.tz, details=details),
+        lambda shown: t.card(shown, now, service.tz, details=details) + papers,
         complete=lambda text: not details.trail or t.TRAIL_TITLE in text,
     )
     markup = with_full_text(record_keyboard(service, context.actor, record), record, text)

@@ -41,6 +41,7 @@ from bot.texts import records as record_texts
 from bot.texts import steps as t
 from handlers.callback_data import CallbackData, OpenRecord, RecordAction
 from handlers.full_text import with_full_text
+from handlers.papers import deliver_handover
 from handlers.records import show_record
 from sop.errors import (
     FourEyesViolation,
@@ -248,6 +249,7 @@ async def handover(update: Update, context: PpidContext) -> None:
     )
     await _close_card(context, actor.telegram_id, _pressed(query), outcome.record, status)
     await announce(context.bot, outcome, actor, service=context.service)
+    await deliver_handover(context, actor, outcome.record)
 
 
 # -- step 3: receive -------------------------------------------------------------------
@@ -269,6 +271,7 @@ async def accept(update: Update, context: PpidContext) -> None:
     )
     await _close_card(context, actor.telegram_id, _pressed(query), record, status)
     await announce(context.bot, outcome, actor, service=context.service)
+    await deliver_handover(context, actor, record)
 
 
 # -- returning a record (steps 2 and 3) ------------------------------------------------

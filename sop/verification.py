@@ -32,7 +32,7 @@ from db.papers import PapersRepository
 from db.repositories import Repository
 from sop.audit import entry_hash
 from sop.errors import InvalidInput, NotFound
-from sop.model import Actor
+from sop.model import Actor, Step
 from sop.papers import (
     DEFAULT_BODY,
     AuditRef,
@@ -321,6 +321,31 @@ class PapersService:
                 )
             )
         return papers
+
+    async def listed(self, actor: Actor | None, record_id: int) -> list[tuple[DocumentKind, str]]:
+        """(kind, code) of every paper issued for the record, oldest first (one indexed
+        query; nothing is rendered)."""
+        async with self.service.transaction() as repo:
+            await self._load(repo, actor, record_id)
+            rows = await PapersRepository(repo.session).documents_of(record_id)
+        return [(DocumentKind(row.kind), row.code) for row in rows]
+
+    async def parties(self, record_id: int, step: Step) -> list[Actor]:
+        """The two people of a hand-over (who completed the step before ``step``, who
+        completed ``step``), active ones only, each once."""
+        async with self.service.transaction() as repo:
+            row = await repo.record(record_id)
+            if row is None:
+                raise NotFound()
+            runs = (await self.service.view(repo, row)).runs
+            people: list[Actor] = []
+            for wanted in (Step(step - 1), step):
+                done = [r for r in runs if r.step is wanted and r.outcome == "done"]
+                user_id = done[-1].completed_by if done else None
+                user = await repo.user(user_id) if user_id is not None else None
+                if user is not None and user.active and all(p.user_id != user.id for p in people):
+                    people.append(await self.service.actor_of(repo, user))
+            return people
 
     # -- verification --------------------------------------------------------------------
     async def verify(self, subject: str | bytes, actor: Actor | None = None) -> Verification:

@@ -257,3 +257,84 @@ CARD_LABELS = {
 }
 YES = "ya"
 NO = "tidak"
+
+
+# -- in Telegram: /uji, /verifikasi, the handover records sent after steps 2 and 3 ----------
+KIND_NAMES = {
+    "handover_step2": "Berita acara serah terima langkah 2",
+    "handover_step3": "Berita acara serah terima langkah 3",
+    "consequence_test": "Lembar pengujian konsekuensi",
+    "classification": "Penetapan informasi yang dikecualikan",
+}
+KIND_FILES = {
+    "handover_step2": "berita-acara-langkah-2",
+    "handover_step3": "berita-acara-langkah-3",
+    "consequence_test": "lembar-uji-konsekuensi",
+    "classification": "penetapan-dikecualikan",
+}
+UJI_USAGE = (
+    "Ketik /uji diikuti nomor berkas, misalnya <code>/uji DIK-2026-0001</code> atau "
+    "<code>/uji BRK-12</code>: bot mengirim lembar pengujian konsekuensi dan penetapan "
+    "informasi yang dikecualikan (PDF) untuk dicetak dan ditandatangani."
+)
+UJI_CANCELLED = "Berkas yang dibatalkan tidak memiliki dokumen."
+PAPER_CAPTION = "📄 {kind} · {number}\nKode verifikasi: <code>{code}</code>"
+PAPER_CAPTION_INCOMPLETE = "⚠️ Uji konsekuensi belum lengkap: {parts} belum diisi."
+PAPER_NOT_SENT = "⚠️ {kind} {number} belum dapat dikirim; silakan coba lagi dengan /uji {number}."
+CARD_PAPERS = "Dokumen terbit: {papers}"
+CARD_PAPERS_HINT = "📄 Lembar uji konsekuensi dan penetapan (PDF): /uji {number}"
+
+VERIFY_USAGE = (
+    "Ketik /verifikasi diikuti kode pada dokumen, misalnya "
+    "<code>/verifikasi ABCDE-FGHJK</code>: bot memeriksa apakah dokumen cetak atau kiriman "
+    "itu sesuai dengan register."
+)
+VERIFY_UNKNOWN = (
+    "❌ Kode <code>{code}</code> tidak dikenal: tidak ada dokumen yang terbit dengan kode ini."
+)
+VERIFY_HEAD = "🔎 Kode <code>{code}</code>: {kind} {number} “{title}”, terbit {at}."
+VERIFY_MATCHES = "✅ <b>Sesuai dengan register.</b>"
+VERIFY_CHANGED = "⚠️ <b>Tidak lagi sesuai dengan register</b> sejak dokumen ini terbit."
+VERIFY_RECORD_SAME = "• Data berkas dan serah terima: sama seperti pada dokumen."
+VERIFY_RECORD_CHANGED = "• Data berkas berubah sejak terbit: {fields}."
+VERIFY_RECORD_GONE = (
+    "• Dokumen ini tidak berlaku lagi: langkahnya dikembalikan atau berkas dibatalkan."
+)
+VERIFY_FILES_OK = "• Softcopy: {count} diperiksa ulang, checksum SHA-256 cocok."
+VERIFY_FILE_BAD = {
+    "altered": "• Softcopy {name}: isinya BERUBAH (checksum tidak cocok).",
+    "missing": "• Softcopy {name}: TIDAK ADA di penyimpanan.",
+    "removed": "• Softcopy {name}: tidak lagi tercatat pada berkas.",
+}
+VERIFY_CHAIN_OK = "• Jejak audit: entri {seq} utuh, rantai hash sampai entri terakhir cocok."
+VERIFY_CHAIN_BAD = "• Jejak audit: entri {seq} atau rantai sesudahnya TIDAK utuh."
+CHANGED_FIELDS = {
+    "record": "data berkas",
+    "files": "softcopy",
+    "giver": "pihak yang menyerahkan",
+    "receiver": "pihak yang menerima",
+    "at": "waktu serah terima",
+    "audit": "entri audit",
+    "description": "uraian",
+    "pasal17": "dasar hukum",
+    "other_legal_basis": "dasar hukum lain",
+    "consequence": "uji konsekuensi",
+    "harm_if_opened": "potensi bahaya",
+    "public_interest": "kepentingan publik",
+    "weighing": "penyeimbangan",
+    "period": "jangka waktu",
+    "ends_on": "akhir pengecualian",
+    "documents": "dokumen",
+    "missing": "kelengkapan uji",
+    "tested_by": "pejabat",
+    "official": "pejabat",
+    "unit": "unit kerja",
+    "reason": "alasan",
+    "place": "tempat",
+    "tested_on": "tanggal",
+    "decided_on": "tanggal",
+}
+
+
+def changed_fields(fields: tuple[str, ...]) -> str:
+    return ", ".join(CHANGED_FIELDS.get(name, name) for name in fields)

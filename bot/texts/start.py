@@ -48,6 +48,8 @@ def help_intro(standard: timedelta) -> str:
 HELP_COMMON = (
     "/tugas — yang menunggu Anda, dengan batas waktunya\n"
     "/berkas &lt;nomor&gt; — rincian satu berkas, riwayat dan softcopy\n"
+    "/uji &lt;nomor&gt; — lembar pengujian konsekuensi dan penetapan (PDF) untuk dicetak\n"
+    "/verifikasi &lt;kode&gt; — memeriksa dokumen cetak dengan kode verifikasinya\n"
     "/batal — membatalkan proses yang sedang berjalan\n"
     "/bantuan — pesan ini"
 )
@@ -67,7 +69,8 @@ HELP_ROLE = {
         "<b>Pejabat PPID (langkah 3)</b>\n"
         "Anda menerima pemberitahuan berisi ringkasan dan softcopy. Tekan <i>Terima &amp; "
         "simpan</i> untuk menyimpan ke penyimpanan internal PPID (checksum diverifikasi dan nomor "
-        "register diberikan), atau <i>Kembalikan</i> dengan alasan."
+        "register diberikan), atau <i>Kembalikan</i> dengan alasan. Uji konsekuensi harus "
+        "lengkap lebih dulu: tombol <i>Lengkapi uji konsekuensi</i> menanyakan yang kurang."
     ),
     Role.ADMIN: (
         "<b>Admin</b>\n"

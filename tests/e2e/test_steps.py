@@ -368,7 +368,9 @@ async def test_return_to_step_1_tells_the_petugas_the_reason(harness: BotHarness
     closed = await pejabat.wait_for_edit(notice1.message_id)
     assert closed.buttons() == [] and "Dikembalikan ke Langkah 1" in closed.text
 
-    told = await o.petugas.phone.wait_for(record.number)
+    told = await o.petugas.phone.wait_for(  # not the handover record's PDF of step 2
+        lambda m: m.kind == "text" and m.text is not None and record.number in m.text
+    )
     assert "dikembalikan ke Langkah 1" in told.text
     assert reason in told.text and "Andi Pejabat" in told.text
     returned = await load(harness, record.id)
@@ -399,7 +401,9 @@ async def test_return_to_step_2_reopens_the_handover(harness: BotHarness) -> Non
     await pejabat.send_text("Softcopy belum didata lengkap")
     await pejabat.wait_for("dikembalikan ke Langkah 2")
 
-    told = await o.dokumentasi.phone.wait_for(record.number)
+    told = await o.dokumentasi.phone.wait_for(  # not the handover record's PDF of step 2
+        lambda m: m.kind == "text" and m.text is not None and record.number in m.text
+    )
     assert "Langkah 2" in told.text and "Softcopy belum didata lengkap" in told.text
     assert not [m for m in o.petugas.phone.inbox if m.text and "dikembalikan" in m.text]
     returned = await load(harness, record.id)
