@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from sop.clock import ManualClock
-from sop.model import Role
+from sop.model import Role, Step
 from tests.conftest import PDF_BYTES, chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.emulator import BotApiEmulator
@@ -150,6 +150,8 @@ async def test_health_and_metrics_over_http(webhook: BotHarness) -> None:
         petugas, draft.id, chunks_of(PDF_BYTES), "surat.pdf", "application/pdf"
     )
     await runtime.service.complete_produce(petugas, draft.id, verified=True)
+    _, sari = await webhook.person(201, "Sari", Role.PETUGAS_DOKUMENTASI)
+    await runtime.service.return_record(sari, draft.id, Step.PRODUCE, "Lampiran belum lengkap")
 
     _, after = await fetch(local(webhook, "/metrics"), headers=authorised)
     handled = "ppidbot_updates_handled_total"
@@ -158,6 +160,8 @@ async def test_health_and_metrics_over_http(webhook: BotHarness) -> None:
     assert metric(after, step) == metric(before, step) + 1
     ingest = "ppidbot_ingest_bytes_total"
     assert metric(after, ingest) == metric(before, ingest) + len(PDF_BYTES)
+    returns = "ppidbot_returns_total"
+    assert metric(after, returns) == metric(before, returns) + 1
     assert metric(after, "ppidbot_overdue_steps") == 0
 
 
@@ -207,9 +211,13 @@ async def test_bot_api_errors_are_counted_by_kind(webhook: BotHarness) -> None:
     assert [c.method for c in webhook.emulator.failed_calls()] == ["sendMessage"]
 
     refused = 'ppidbot_bot_api_errors_total{kind="BadRequest"}'
-    for _ in range(100):  # counted once the bot has read the answer
+    failed = "ppidbot_updates_failed_total"  # the refused reply ended the update in an error
+    for _ in range(100):  # counted once the bot has read the answer and handled the error
         _, after = await fetch(local(webhook, "/metrics"), headers=authorised)
-        if metric(after, refused) > metric(before, refused):
+        if metric(after, refused) > metric(before, refused) and metric(after, failed) > metric(
+            before, failed
+        ):
             break
         await asyncio.sleep(0.02)
     assert metric(after, refused) == metric(before, refused) + 1
+    assert metric(after, failed) == metric(before, failed) + 1
