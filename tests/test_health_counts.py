@@ -1,10 +1,14 @@
-"""What /healthz and /metrics count in the database: notices claimed but unsent, overdue
-steps; on SQLite and PostgreSQL."""
+"""What /healthz and /metrics count in the database (notices claimed but unsent, overdue
+steps; on SQLite and PostgreSQL), and /healthz with the database gone."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.web import HealthState
 from db.repositories import Repository
 from sop.clock import ManualClock
 from sop.reminder_service import ReminderService
@@ -39,3 +43,30 @@ async def test_claimed_unsent_notices_and_overdue_steps_are_counted(
     # A withdrawn record's step is closed: nothing of it is pending or overdue any more.
     assert await counts(service, clock) == (0, 0)
     assert escalation.claim_id != claimed.claim_id
+
+
+async def test_health_is_unavailable_while_the_database_is_unreachable(tmp_path: Path) -> None:
+    database = tmp_path / "ppidbot.sqlite3"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{database}",
+        storage_dir=tmp_path / "storage",
+    )
+    runtime = await Runtime.open(settings, clock=ManualClock(START))
+    try:
+        state = HealthState(runtime)
+        ok, body = await state.report()
+        assert ok and body["database"] == {"ok": True} and body["pending_notices"] == 0
+
+        await runtime.engine.dispose()
+        database.rename(tmp_path / "moved-away.sqlite3")
+        database.mkdir()  # what is there now is no database
+        ok, body = await state.report()
+        assert not ok and body["status"] == "unavailable"
+        database_part = body["database"]
+        assert isinstance(database_part, dict) and database_part["ok"] is False
+        assert "unable to open database file" in str(database_part["error"])
+        assert "pending_notices" not in body  # nothing read from a database that is not there
+        assert body["storage"] == {"ok": True, "location": str(tmp_path / "storage")}
+    finally:
+        await runtime.close()
