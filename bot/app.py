@@ -23,6 +23,7 @@ from bot.commands import publish_default
 from bot.context import BotData, PpidContext
 from bot.expiry_job import schedule_expiry_checks
 from bot.integrity_job import schedule_weekly_check
+from bot.papers_job import schedule_papers_jobs
 from bot.persistence import DatabasePersistence
 from bot.runtime import Runtime
 from db.session import create_sessionmaker
@@ -74,6 +75,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     schedule_expiry_checks(application)  # daily at 08:00 and once at start
     schedule_weekly_check(application)  # the JobQueue runs it once the application starts
     schedule_daily_backup(application)  # with BACKUP_DIR: every night at 01:30
+    schedule_papers_jobs(application)  # the audit anchor at 07:05; with PUBLISH_DIR the list
     # The JobQueue runs the reminder rebuild as soon as it starts.
     reminders.install(application, runtime)
     file_jobs.install(application, runtime)  # full-disk alerts; interrupted uploads told

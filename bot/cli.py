@@ -554,12 +554,38 @@ def _publish(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
 
 
 async def _anchor(runtime: Runtime) -> int:
-    from sop.anchors import AnchorService
+    """Record the chain's head as an anchor and, with a bot token, send it to the admins
+    and the Pejabat PPID as the daily job does."""
+    from telegram.constants import ParseMode
+    from telegram.error import TelegramError
+    from telegram.ext import Defaults, ExtBot
 
-    anchor = await AnchorService(runtime.service).anchor("cli")
+    from bot.papers_job import send_anchor
+    from sop.anchors import Anchor, AnchorService
+
+    settings = runtime.settings
+    anchor: Anchor | None = None
+    sent = ""
+    try:
+        token = settings.require_token()
+    except ConfigError:
+        sent = "not sent (TELEGRAM_BOT_TOKEN is not set)"
+    else:
+        options: dict[str, Any] = {}
+        if settings.telegram_base_url:
+            options["base_url"] = settings.telegram_base_url
+        try:
+            defaults = Defaults(parse_mode=ParseMode.HTML)
+            async with ExtBot(token, defaults=defaults, **options) as bot:
+                anchor = await send_anchor(bot, runtime, source="cli")
+            sent = "sent to the admins and the Pejabat PPID"
+        except TelegramError as exc:
+            sent = f"not sent (Telegram: {exc})"
+    if anchor is None:
+        anchor = await AnchorService(runtime.service).anchor("cli")
     print(f"anchor {anchor.text}")
     print(
-        "recorded; keep it outside this server (the admins and the Pejabat PPID): "
+        f"recorded; {sent}; keep it outside this server: "
         f"`ppidbot check --anchor {anchor.text}` proves the audit chain still holds it"
     )
     return 0

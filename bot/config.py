@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     #: of them to keep.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1)
+    #: The public list of exempted information (``ppidbot publish``) written there every
+    #: day (none: not written by the bot).
+    publish_dir: Path | None = None
     #: Webhook mode (behind a reverse proxy): the public HTTPS URL Telegram calls, where
     #: python-telegram-bot's webhook server listens, and the secret Telegram sends back.
     webhook_url: str | None = None
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
     #: producer receive (an office with a single Pejabat PPID).
     four_eyes: FourEyes = FourEyes.STRICT
 
-    @field_validator("backup_dir", mode="before")
+    @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod
     def _empty_backup_dir(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

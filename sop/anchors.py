@@ -87,6 +87,16 @@ class AnchorService:
             )
             return anchor_of(row)
 
+    async def record_sent(self, anchor: Anchor, user_ids: list[int]) -> None:
+        """Record to whom an anchor was sent (``audit.anchor_sent``)."""
+        async with self.service.transaction() as repo:
+            await self.service.audit(
+                repo,
+                "audit.anchor_sent",
+                actor_id=None,
+                details={"seq": anchor.seq, "hash": anchor.hash, "to": sorted(user_ids)},
+            )
+
     async def anchors(self, *, from_seq: int = 0) -> list[Anchor]:
         async with self.service.transaction() as repo:
             rows = await PapersRepository(repo.session).anchors(from_seq=from_seq)

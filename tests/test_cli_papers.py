@@ -88,6 +88,7 @@ def test_anchor_and_check_anchor(env: Path, capsys: pytest.CaptureFixture[str]) 
     store_a_record(env)
     status, out, _ = run(capsys, "anchor")
     assert status == 0
+    assert "recorded; not sent (TELEGRAM_BOT_TOKEN is not set)" in out
     anchor = out.splitlines()[0].removeprefix("anchor ")
     seq, digest = anchor.split(":")
     status, out, _ = run(capsys, "check", "--anchor", anchor)

@@ -338,3 +338,13 @@ CHANGED_FIELDS = {
 
 def changed_fields(fields: tuple[str, ...]) -> str:
     return ", ".join(CHANGED_FIELDS.get(name, name) for name in fields)
+
+
+# -- the daily anchor of the audit chain ----------------------------------------------------
+ANCHOR_MESSAGE = (
+    "🔗 <b>Jangkar rantai audit</b> {at}\n"
+    "<code>{seq}:{hash}</code>\n\n"
+    "Simpan pesan ini (jangan dihapus): ia saksi di luar server. Bila suatu saat catatan "
+    "audit ditulis ulang, pemeriksaan <code>ppidbot check --anchor {seq}:{hash}</code> "
+    "akan gagal."
+)
