@@ -314,6 +314,9 @@ class _Builder:
             classified_by="Pejabat 1, Ketua PPID",
             classified_place="Padang",
             classified_date=classified,
+            harm_if_opened="Data pribadi dan proses hukum dapat dirugikan bila dibuka.",
+            public_interest="Publik dapat memeriksa kinerja lembaga dari rekapitulasi.",
+            weighing="Perlindungan pribadi dan proses hukum lebih besar daripada manfaatnya.",
         )
 
     def record(

@@ -62,6 +62,9 @@ FIELDS = RecordFields(
     classified_by="Pejabat",
     classified_place="Padang",
     classified_date=date(2026, 11, 20),
+    harm_if_opened="Data pribadi terbuka.",  # the whole consequence test: step 3 needs it
+    public_interest="Tidak ada kepentingan publik atas data pribadi.",
+    weighing="Perlindungan pribadi lebih besar.",
 )
 
 
