@@ -26,6 +26,7 @@ from bot.integrity_job import schedule_weekly_check
 from bot.papers_job import schedule_papers_jobs
 from bot.persistence import DatabasePersistence
 from bot.runtime import Runtime
+from bot.updates import OrderedUpdateProcessor
 from db.session import create_sessionmaker
 from handlers import (
     access,
@@ -59,7 +60,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
         .context_types(ContextTypes(context=PpidContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))
-        .concurrent_updates(False)
+        .concurrent_updates(OrderedUpdateProcessor(settings.max_concurrent_updates))
     )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)

@@ -5,6 +5,11 @@ database (a draft created) and the next interval rolled the conversation back. H
 conversation state, the user data and the id of the update are committed in one
 transaction as soon as the update is handled, and an update Telegram delivers again
 (the bot died before confirming it) is recognised by its id and not handled twice.
+
+Updates of different people run at the same time (``bot.updates``); the commit after one
+update writes only what PTB marked as done (the data of people whose update finished,
+conversation states set by finished handlers), so another person's update in progress
+is never saved half-way.
 """
 
 from __future__ import annotations

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     #: person who handed it over nor the one who produced it; ``standard`` lets the
     #: producer receive (an office with a single Pejabat PPID).
     four_eyes: FourEyes = FourEyes.STRICT
+    #: Updates of different people handled at the same time (those of one person or chat
+    #: always one after the other, in order: bot/updates.py).
+    max_concurrent_updates: int = Field(default=8, ge=1, le=256)
 
     @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod
