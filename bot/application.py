@@ -15,6 +15,7 @@ is never saved half-way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -26,6 +27,22 @@ log = logging.getLogger(__name__)
 
 
 class PpidApplication(Application[Any, Any, Any, Any, Any, Any]):
+    #: Called first when the application stops (before the JobQueue and the updates):
+    #: background work that must not outlive the bot's connection to Telegram.
+    on_stop: list[Callable[[], Awaitable[None]]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_stop = []
+
+    async def stop(self) -> None:
+        for callback in self.on_stop:
+            try:
+                await callback()
+            except Exception:
+                log.exception("stopping %s failed", callback)
+        await super().stop()
+
     @property
     def _database(self) -> DatabasePersistence | None:
         persistence = self.persistence

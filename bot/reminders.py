@@ -1,17 +1,17 @@
-"""Deadlines on Telegram: reminder and escalation jobs on PTB's JobQueue (APScheduler).
+"""Deadlines on Telegram: one wake-up job on PTB's JobQueue (APScheduler) sends them.
 
-The database is the source of truth and the scheduler only triggers. Jobs are derived
-from the open steps' due times and named deterministically (``remind:<record>:<step>:
-<offset_s>``, ``overdue:<record>:<step>``); an old job of the same name is removed before
-scheduling, so repeating a schedule is harmless. A job that fires does not carry its
-notice: it asks the database what is due now and sends that (``deliver_due``), so a job
-firing twice, a periodic check and a start-up rebuild racing each other still send each
-notice once.
+The database is the source of truth and the schedule (``sop.reminder_service``): each
+open step run keeps when its next notice is due. The scheduler holds a single job that
+fires at the earliest of those moments (or after the check interval at the latest),
+claims what is due a page at a time and hands it to the sender. A wake-up does not carry
+its notices: it asks the database what is due now, so a wake-up twice, or two processes
+waking at once, still send each notice once (the claim is a unique row).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import warnings
@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.ext import Application, JobQueue
+from telegram.ext import Application, Job, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import metrics
+from bot.application import PpidApplication
 from bot.context import PpidContext
 from bot.notify import open_button
 from bot.runtime import Runtime
@@ -32,14 +34,14 @@ from bot.texts import WIB
 from bot.texts import reminders as t
 from sop.model import Actor, RecordView
 from sop.reminder_service import Delivery, ReminderService
-from sop.reminders import NOTICE_JOB_PATTERN, Notice, NoticeKind, record_job_pattern
+from sop.reminders import NoticeKind
 
 log = logging.getLogger(__name__)
 
 START_JOB = "reminders:start"
-CHECK_JOB = "reminders:check"
-NOW_JOB = "reminders:now"
-QUIET_END_JOB = "reminders:quiet-end"
+WAKE_JOB = "reminders:wake"
+#: Seconds the messages being sent get to go out when the bot stops.
+STOP_WAIT = 5.0
 #: APScheduler skips a job that fires more than a second late unless told otherwise; a
 #: late reminder is still a reminder (the database decides whether it is still due).
 _JOB_KWARGS: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True}
@@ -85,9 +87,13 @@ class ReminderSender:
         if catch_up:
             deliveries.extend(await self.reminders.unconfirmed())
         deliveries.extend(await self.reminders.claim_due(catch_up=catch_up))
+        await self.deliver(deliveries)
+        return len(deliveries)
+
+    async def deliver(self, deliveries: list[Delivery]) -> None:
+        """Send claimed notices and confirm each once its messages are out."""
         # All at once: one recipient's retries never hold up another's notice.
         await asyncio.gather(*(self._deliver(delivery) for delivery in deliveries))
-        return len(deliveries)
 
     def messages(self, delivery: Delivery, now: datetime) -> list[tuple[Actor, str]]:
         """Who is told what about one notice."""
@@ -157,7 +163,15 @@ class ReminderSender:
 
 
 class ReminderScheduler:
-    """Keeps the JobQueue's notice jobs in line with the open steps in the database."""
+    """Wakes when the database says the next notice is due, and sends what is due then.
+
+    One job on the JobQueue, whatever the number of open steps: it runs at the earliest
+    ``next_notice_at`` of the open runs, or after ``check_interval`` at the latest (a
+    safety net for changes made outside this process, e.g. the CLI, and the window a
+    clock moved by a test is noticed in), claims what is due a page at a time, hands each
+    page to the sender without waiting for it (the rate limiter paces the messages), and
+    plans the next wake-up. A step that changes in this process wakes it at once.
+    """
 
     def __init__(
         self,
@@ -171,88 +185,113 @@ class ReminderScheduler:
         self.sender = sender
         self.reminders = reminders
         self.check_interval = check_interval
+        self._job: Job[Any] | None = None
+        self._started = False
+        self._busy = asyncio.Lock()
+        self._again = False
+        self._sending: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        """Queue the start-up rebuild and the periodic check; they run as soon as the
-        Application's JobQueue starts."""
+        """Queue the start-up catch-up; it runs as soon as the Application's JobQueue
+        starts, and then keeps the one wake-up job going."""
         self.job_queue.run_once(self._startup, when=0, name=START_JOB, job_kwargs=_JOB_KWARGS)
-        self.job_queue.run_repeating(
-            self._check,
-            interval=self.check_interval,
-            first=self.check_interval,
-            name=CHECK_JOB,
-            job_kwargs=_JOB_KWARGS,
-        )
+
+    @property
+    def jobs(self) -> int:
+        """How many scheduler jobs this scheduler holds (one, once started)."""
+        return 0 if self._job is None or self._job.removed else 1
 
     # -- following the database --------------------------------------------------------
     async def on_change(self, record: RecordView) -> None:
-        """The service committed a change of ``record``'s step: re-derive its jobs."""
-        self.sync(record)
-
-    def sync(self, record: RecordView) -> None:
-        """Remove every job of ``record``, then schedule those of its open step, if any.
-
-        A completed, returned or cancelled step thus loses its pending reminders at once;
-        a returned record's reopened step gets fresh ones.
-        """
-        for job in self.job_queue.jobs(record_job_pattern(record.id)):
-            job.schedule_removal()
-        now = self.reminders.now()
-        for notice in self.reminders.plan_for(record):
-            if notice.at > now:
-                self._schedule(notice, now)
-            else:  # already due (a very short deadline): ask the database right away
-                self._run_soon()
+        """The service committed a change of ``record``'s step: its new run (if any) is
+        due for a look at once, a closed run has nothing due anymore; wake up now."""
+        if self._started:
+            self._wake_in(0.0)
 
     async def rebuild(self) -> None:
-        """At start: send what fell due while the bot was down (once, marked late), then
-        schedule what is still to come."""
-        await self.sender.deliver_due(catch_up=True)
-        await self.reconcile()
+        """At start: plan every open run again if the reminder settings changed, send
+        what fell due while the bot was down (once, marked late), then keep waking."""
+        moved = await self.reminders.plan_again_if_changed()
+        if moved:
+            log.info("reminder settings changed: the notices of %d open steps planned again", moved)
+        async with self._busy:
+            self._send(await self.reminders.unconfirmed())
+            async for page in self.reminders.claim_pages(catch_up=True):
+                self._send(page)
+        self._started = True
+        await self.wake()
 
-    async def reconcile(self) -> None:
-        """Make the notice jobs exactly those of the open steps' notices still to come,
-        then send anything due (a safety net for changes made outside this process)."""
+    async def wake(self) -> None:
+        """Send everything due now, then sleep until the next notice is due. Never runs
+        twice at once: a wake asked for meanwhile runs again right after."""
+        if self._busy.locked():
+            self._again = True
+            return
+        async with self._busy:
+            try:
+                while True:
+                    self._again = False
+                    async for page in self.reminders.claim_pages():
+                        self._send(page)
+                    if not self._again:
+                        break
+            finally:
+                await self._plan_next()
+
+    async def stop(self) -> None:
+        """The bot stops: no more wake-ups; the messages being sent get ``STOP_WAIT``
+        seconds to go out and be confirmed. What is still unsent then stays claimed and
+        unconfirmed, and the next start sends it (late)."""
+        self._started = False
+        self._drop_job()
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=STOP_WAIT)
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+
+    # -- the one job -------------------------------------------------------------------
+    def _send(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        task = asyncio.create_task(self.sender.deliver(deliveries))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def wake_delay(self) -> float:
+        """Seconds until the next wake-up: the next notice due, at most the interval."""
         now = self.reminders.now()
-        wanted = {notice.job_name: notice for notice in await self.reminders.upcoming(now)}
-        for job in self.job_queue.jobs(NOTICE_JOB_PATTERN):
-            notice = wanted.get(job.name or "")
-            if notice is not None and job.data == notice.at:
-                del wanted[notice.job_name]  # already scheduled for that moment
-            else:
+        delay = self.check_interval.total_seconds()
+        due = await self.reminders.next_due()
+        if due is not None:
+            delay = min(delay, max((due - now).total_seconds(), 0.0))
+        return delay
+
+    async def _plan_next(self) -> None:
+        try:
+            delay = await self.wake_delay()
+        except Exception:  # the database is away: try again after the interval
+            log.exception("could not read when the next notice is due")
+            delay = self.check_interval.total_seconds()
+        self._wake_in(delay)
+
+    def _wake_in(self, seconds: float) -> None:
+        """(Re)schedule the one wake-up job; O(1), whatever else the JobQueue holds."""
+        if not self._started:
+            return  # stopping, or the start-up catch-up has not run yet
+        self._drop_job()
+        self._job = self.job_queue.run_once(
+            self._fire, when=seconds, name=WAKE_JOB, job_kwargs=_JOB_KWARGS
+        )
+
+    def _drop_job(self) -> None:
+        job, self._job = self._job, None
+        if job is not None and not job.removed:
+            with contextlib.suppress(JobLookupError):  # it ran (a one-off leaves the store)
                 job.schedule_removal()
-        for notice in wanted.values():
-            self._schedule(notice, now)
-        quiet = self.reminders.quiet_hours
-        if quiet is not None and quiet.contains(now):
-            end = quiet.release(now)
-            self._replace(QUIET_END_JOB, end, now)
-        await self.sender.deliver_due()
-
-    # -- jobs --------------------------------------------------------------------------
-    def _schedule(self, notice: Notice, now: datetime) -> None:
-        self._replace(notice.job_name, notice.at, now)
-
-    def _replace(self, name: str, at: datetime, now: datetime) -> None:
-        """Schedule a delivery at ``at`` (the service's clock) under ``name``, replacing a
-        job of that name. The delay is taken from the service's clock, the firing from
-        the scheduler's, so an injected clock stays consistent."""
-        for job in self.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-        delay = max((at - now).total_seconds(), 0.0)
-        self.job_queue.run_once(self._fire, when=delay, name=name, data=at, job_kwargs=_JOB_KWARGS)
-
-    def _run_soon(self) -> None:
-        if not self.job_queue.get_jobs_by_name(NOW_JOB):
-            self.job_queue.run_once(self._fire, when=0, name=NOW_JOB, job_kwargs=_JOB_KWARGS)
 
     async def _fire(self, context: PpidContext) -> None:
-        """A notice's moment came: the database says what is due now, and that is sent."""
-        await self.sender.deliver_due()
-
-    async def _check(self, context: PpidContext) -> None:
-        """Periodically: re-derive the jobs from the database and send anything due."""
-        await self.reconcile()
+        await self.wake()
 
     async def _startup(self, context: PpidContext) -> None:
         """The bot started: catch up on what was missed and schedule the rest."""
@@ -262,8 +301,8 @@ class ReminderScheduler:
 def install(
     application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime
 ) -> ReminderScheduler:
-    """Wire reminders into the Application: the service's changes re-derive the jobs;
-    the rebuild from the database and the periodic check run once the JobQueue starts."""
+    """Wire reminders into the Application: the service's changes wake the scheduler;
+    the catch-up from the database runs once the JobQueue starts."""
     settings = runtime.settings
     if application.job_queue is None:
         raise RuntimeError("python-telegram-bot's JobQueue is missing: install the job-queue extra")
@@ -275,6 +314,8 @@ def install(
         application.job_queue, sender, reminders, check_interval=settings.reminder_check_interval
     )
     runtime.service.subscribe(scheduler.on_change)
+    if isinstance(application, PpidApplication):
+        application.on_stop.append(scheduler.stop)
     scheduler.start()
     return scheduler
 

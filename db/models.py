@@ -188,6 +188,7 @@ class StepRunRow(Base):
     __table_args__ = (
         UniqueConstraint("record_id", "step", "attempt"),
         Index("ix_step_runs_open", "completed_at", "step"),
+        Index("ix_step_runs_next_notice", "completed_at", "next_notice_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -204,6 +205,10 @@ class StepRunRow(Base):
     # Office working time from start to completion, in seconds, fixed when the run closes:
     # a later holiday or closure does not rewrite how long a finished step took.
     working_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When the scheduler should look at this open run next (its next reminder or
+    # escalation; its start while its notices are not planned yet); None: nothing left.
+    # The database is the schedule: sop/reminder_service.py.
+    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -421,6 +421,7 @@ class Repository:
             attempt=(attempts or 0) + 1,
             started_at=started_at,
             due_at=due_at,
+            next_notice_at=started_at,  # looked at (its notices planned) at once
         )
         self.session.add(row)
         await self.session.flush()
@@ -506,6 +507,66 @@ class Repository:
             .where(StepRunRow.completed_at.is_(None), ReminderSentRow.delivered_at.is_(None))
         )
         return int(await self.session.scalar(query) or 0)
+    async def runs_to_look_at(
+        self, now: datetime, limit: int, after: tuple[datetime, int] | None = None
+    ) -> Sequence[StepRunRow]:
+        """Open runs whose next notice is due at ``now``, soonest first, at most ``limit``,
+        from just after ``after`` (a page's last (next_notice_at, id)); by the index."""
+        query = select(StepRunRow).where(
+            StepRunRow.completed_at.is_(None), StepRunRow.next_notice_at <= now
+        )
+        if after is not None:
+            at, run_id = after
+            query = query.where(
+                or_(
+                    StepRunRow.next_notice_at > at,
+                    (StepRunRow.next_notice_at == at) & (StepRunRow.id > run_id),
+                )
+            )
+        query = query.order_by(StepRunRow.next_notice_at, StepRunRow.id).limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def next_notice_at(self) -> datetime | None:
+        """The earliest next notice of any open run (the index's first entry)."""
+        query = (
+            select(StepRunRow.next_notice_at)
+            .where(StepRunRow.completed_at.is_(None), StepRunRow.next_notice_at.is_not(None))
+            .order_by(StepRunRow.next_notice_at)
+            .limit(1)
+        )
+        return await self.session.scalar(query)
+
+    async def set_next_notices(
+        self, moves: Sequence[tuple[int, datetime | None, datetime | None]]
+    ) -> None:
+        """Move runs' next notice: (run id, the value read, the new one). A run whose
+        value changed meanwhile (its due time moved, another instance looked) is left."""
+        runs = StepRunRow.__table__
+        assert isinstance(runs, Table)
+        change = runs.update().values(next_notice_at=bindparam("new"))
+        known = [{"rid": r, "seen": seen, "new": new} for r, seen, new in moves if seen is not None]
+        unset = [{"rid": r, "new": new} for r, seen, new in moves if seen is None]
+        if known:
+            await self.session.execute(
+                change.where(
+                    runs.c.id == bindparam("rid"), runs.c.next_notice_at == bindparam("seen")
+                ),
+                known,
+            )
+        if unset:
+            await self.session.execute(
+                change.where(runs.c.id == bindparam("rid"), runs.c.next_notice_at.is_(None)),
+                unset,
+            )
+
+    async def plan_open_runs_again(self) -> int:
+        """Every open run is looked at again (the reminder settings changed)."""
+        result = await self.session.execute(
+            update(StepRunRow)
+            .where(StepRunRow.completed_at.is_(None))
+            .values(next_notice_at=StepRunRow.started_at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_overdue(self, run_id: int, at: datetime) -> bool:
         result = await self.session.execute(
@@ -600,6 +661,9 @@ class Repository:
                 select(KeyValueRow).where(KeyValueRow.namespace == namespace)
             )
         ).all()
+
+    async def kv_get(self, namespace: str, key: str) -> KeyValueRow | None:
+        return await self.session.get(KeyValueRow, (namespace, key))
 
     async def kv_put(self, namespace: str, key: str, data: str, at: datetime) -> None:
         row = await self.session.get(KeyValueRow, (namespace, key))
@@ -788,7 +852,7 @@ class Repository:
         await self.session.execute(
             update(StepRunRow)
             .where(StepRunRow.id == run_id, StepRunRow.completed_at.is_(None))
-            .values(due_at=due_at)
+            .values(due_at=due_at, next_notice_at=StepRunRow.started_at)  # planned again
         )
 
     # -- the register (DIK) and exemption expiry ---------------------------------------

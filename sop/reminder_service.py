@@ -5,6 +5,12 @@ notices exist (``sop.reminders.plan``); the ``reminders_sent`` table says which 
 A scheduler only decides *when to ask*: whatever asks, however often, a notice is
 claimed once, because the claim is a row under a unique key (run, kind, offset).
 
+The database is also the schedule: each open run keeps when it must be looked at next
+(``step_runs.next_notice_at``: its start until planned, then its next notice not sent,
+None when nothing is left). What is due is read from that index a page at a time, so the
+cost follows the notices falling due, not the number of open steps, and the scheduler
+needs a single wake-up at the earliest of these moments.
+
 This is a companion of ``PpidService`` inside ``sop/``: it shares the service's
 transaction, record view and audit plumbing, so a claim and its audit entry are written
 in one transaction and look like every other entry of the chain.
@@ -14,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +38,10 @@ log = logging.getLogger(__name__)
 DEFAULT_OFFSETS = (timedelta(minutes=30), timedelta(minutes=10))
 #: A notice sent more than this after its planned time counts as late.
 LATE_AFTER = timedelta(minutes=1)
+#: Open runs read per statement when looking for due notices (bounded IN lists).
+PAGE = 200
+PLAN_NAMESPACE = "reminders"
+PLAN_KEY = "plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,16 @@ class DueNotice:
     run_id: int
     notice: Notice
     late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """One open run looked at: its notice due now, if any, and when to look again."""
+
+    run_id: int
+    seen: datetime  # its next_notice_at as read
+    due: DueNotice | None
+    next_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +83,10 @@ class ReminderService:
         offsets: Sequence[timedelta] = DEFAULT_OFFSETS,
         quiet_hours: QuietHours | None = None,
         late_after: timedelta = LATE_AFTER,
+        page: int = PAGE,
     ) -> None:
         self._service = service
+        self.page = max(page, 1)
         self.offsets = tuple(sorted(set(offsets), reverse=True))
         self.quiet_hours = quiet_hours
         self.late_after = late_after
@@ -100,30 +122,82 @@ class ReminderService:
             return []
         return self._plan(record.id, run.step, run.started_at, run.due_at)
 
-    async def upcoming(self, now: datetime | None = None) -> list[Notice]:
-        """Every notice of an open step that is still to come, soonest first."""
-        now = now or self.now()
+    def _next_after(
+        self, planned: list[Notice], sent: set[tuple[NoticeKind, int]], now: datetime
+    ) -> datetime | None:
+        """When a run must be looked at again after ``now``: its next notice not sent yet,
+        or the end of the quiet hours holding a reminder due now; None: nothing left."""
+        later = [n.at for n in planned if n.at > now and n.key not in sent]
+        ready = [n for n in planned if n.at <= now]
+        if ready and self.quiet_hours is not None and self.quiet_hours.contains(now):
+            latest = max(ready, key=lambda n: (n.kind is NoticeKind.OVERDUE, n.at))
+            if latest.kind is NoticeKind.REMIND and latest.key not in sent:
+                later.append(self.quiet_hours.release(now))
+        return min(later, default=None)
+
+    async def _look(
+        self, now: datetime, after: tuple[datetime, int] | None, limit: int
+    ) -> list[_Look]:
+        """One page of the open runs whose next notice is due at ``now``: what each has
+        due (at most one notice) and when to look at it again."""
         async with self._service.transaction() as repo:
-            runs = await repo.open_runs()
-        notices = [n for run in runs for n in self._plan_run(run) if n.at > now]
-        return sorted(notices, key=lambda n: n.at)
+            runs = await repo.runs_to_look_at(now, limit, after)
+            sent: dict[int, set[tuple[NoticeKind, int]]] = defaultdict(set)
+            for row in await repo.reminders_sent_for([run.id for run in runs]):
+                sent[row.run_id].add((NoticeKind(row.kind), row.offset_seconds))
+        looks = []
+        for run in runs:
+            planned = self._plan_run(run)
+            notice = due_now(planned, sent[run.id], now, quiet=self.quiet_hours)
+            after_this = sent[run.id] | ({notice.key} if notice is not None else set())
+            due = None
+            if notice is not None:
+                due = DueNotice(run.id, notice, now - notice.at > self.late_after)
+            assert run.next_notice_at is not None  # the query's condition
+            looks.append(
+                _Look(run.id, run.next_notice_at, due, self._next_after(planned, after_this, now))
+            )
+        return looks
+
+    async def next_due(self) -> datetime | None:
+        """The earliest moment an open run has a notice due (or must be planned)."""
+        async with self._service.transaction() as repo:
+            return await repo.next_notice_at()
+
+    def plan_signature(self) -> str:
+        """What the planning of notices depends on besides each run (offsets, quiet
+        hours, office hours): stored, so a change is noticed at the next start."""
+        offsets = ",".join(str(int(o.total_seconds())) for o in self.offsets)
+        calendar = self._service.calendar
+        hours, tz = getattr(calendar, "hours", None), getattr(calendar, "tz", None)
+        return f"offsets={offsets};quiet={self.quiet_hours or ''};hours={hours};tz={tz}"
+
+    async def plan_again_if_changed(self) -> int:
+        """At start: if the planning settings changed since the last start, every open
+        run is planned again at its next look; returns how many."""
+        signature = self.plan_signature()
+        async with self._service.transaction() as repo:
+            stored = await repo.kv_get(PLAN_NAMESPACE, PLAN_KEY)
+            if stored is not None and stored.data == signature:
+                return 0
+            moved = await repo.plan_open_runs_again()
+            await repo.kv_put(PLAN_NAMESPACE, PLAN_KEY, signature, self.now())
+            return moved
 
     # -- what is due -------------------------------------------------------------------
     async def pending(self, now: datetime | None = None) -> list[DueNotice]:
         """Notices whose time has come at ``now``, not yet recorded as sent, of steps still
-        open; at most one per step run (see ``sop.reminders.due_now``)."""
+        open; at most one per step run (see ``sop.reminders.due_now``). Reads only the runs
+        whose next notice is due, a page at a time."""
         now = now or self.now()
-        async with self._service.transaction() as repo:
-            runs = await repo.open_runs()
-            sent: dict[int, set[tuple[NoticeKind, int]]] = defaultdict(set)
-            for row in await repo.reminders_sent_for([run.id for run in runs]):
-                sent[row.run_id].add((NoticeKind(row.kind), row.offset_seconds))
         due: list[DueNotice] = []
-        for run in runs:
-            notice = due_now(self._plan_run(run), sent[run.id], now, quiet=self.quiet_hours)
-            if notice is not None:
-                due.append(DueNotice(run.id, notice, now - notice.at > self.late_after))
-        return due
+        after: tuple[datetime, int] | None = None
+        while True:
+            looks = await self._look(now, after, self.page)
+            due.extend(look.due for look in looks if look.due is not None)
+            if len(looks) < self.page:
+                return due
+            after = (looks[-1].seen, looks[-1].run_id)
 
     async def mark_sent(
         self, run_id: int, kind: NoticeKind, offset_seconds: int, at: datetime, late: bool
@@ -142,38 +216,105 @@ class ReminderService:
                 # The record's lock is the one every step change takes: a claim and a
                 # completion of the same record queue behind each other.
                 await repo.record(run.record_id, lock=True)
-                run = await repo.run(run_id)
-                if run is None or run.completed_at is not None:
-                    return None
-                if await repo.reminder_sent(run_id, kind, offset_seconds) is not None:
-                    return None
-                row = await repo.add_reminder_sent(
-                    ReminderSentRow(
-                        run_id=run_id,
-                        kind=kind,
-                        offset_seconds=offset_seconds,
-                        sent_at=at,
-                        late=late,
-                    )
-                )
-                if kind is NoticeKind.OVERDUE:
-                    await repo.mark_overdue(run_id, at)
-                await self._service.audit(
-                    repo,
-                    "step.overdue" if kind is NoticeKind.OVERDUE else "reminder.sent",
-                    actor_id=None,
-                    record_id=run.record_id,
-                    details={
-                        "step": run.step,
-                        "attempt": run.attempt,
-                        "offset_seconds": offset_seconds,
-                        "late": late,
-                    },
-                )
-                return row.id
+                return await self._claim(repo, run_id, kind, offset_seconds, at, late)
         except IntegrityError:  # a concurrent claim of the same notice won
             log.info("notice %s/%s/%s already claimed", run_id, kind, offset_seconds)
             return None
+
+    async def _claim(
+        self,
+        repo: Repository,
+        run_id: int,
+        kind: NoticeKind,
+        offset_seconds: int,
+        at: datetime,
+        late: bool,
+    ) -> int | None:
+        """The claim itself, in the caller's transaction, the record's lock held."""
+        run = await repo.run(run_id)
+        if run is None or run.completed_at is not None:
+            return None
+        if await repo.reminder_sent(run_id, kind, offset_seconds) is not None:
+            return None
+        row = await repo.add_reminder_sent(
+            ReminderSentRow(
+                run_id=run_id, kind=kind, offset_seconds=offset_seconds, sent_at=at, late=late
+            )
+        )
+        if kind is NoticeKind.OVERDUE:
+            await repo.mark_overdue(run_id, at)
+        await self._service.audit(
+            repo,
+            "step.overdue" if kind is NoticeKind.OVERDUE else "reminder.sent",
+            actor_id=None,
+            record_id=run.record_id,
+            details={
+                "step": run.step,
+                "attempt": run.attempt,
+                "offset_seconds": offset_seconds,
+                "late": late,
+            },
+        )
+        return row.id
+
+    async def _claim_page(
+        self, looks: list[_Look], now: datetime, catch_up: bool
+    ) -> list[Delivery]:
+        """Claim the page's due notices and read who hears of each, in one transaction;
+        the runs looked at get their next moment in it too. The records' locks are all
+        taken first, in id order, before any audit entry (whose head every step change
+        locks after its record): no lock is ever waited for in the other order."""
+        due = [look for look in looks if look.due is not None]
+        claimed: list[tuple[int, _Look, bool]] = []
+        deliveries = []
+        try:
+            async with self._service.transaction() as repo:
+                for record_id in sorted({look.due.notice.record_id for look in due if look.due}):
+                    await repo.record(record_id, lock=True)
+                for look in due:
+                    assert look.due is not None
+                    notice, late = look.due.notice, catch_up or look.due.late
+                    claim_id = await self._claim(
+                        repo, look.run_id, notice.kind, notice.offset_seconds, now, late
+                    )
+                    if claim_id is not None:
+                        claimed.append((claim_id, look, late))
+                for claim_id, look, late in claimed:
+                    assert look.due is not None
+                    delivery = await self._delivery_in(
+                        repo, claim_id, look.run_id, look.due.notice, late
+                    )
+                    if delivery is None:
+                        await repo.mark_reminder_delivered(claim_id, self.now(), 0, late=None)
+                    else:
+                        deliveries.append(delivery)
+                await repo.set_next_notices([(k.run_id, k.seen, k.next_at) for k in looks])
+        except IntegrityError:  # another process claimed one of them: one at a time
+            log.info("a notice of this page was claimed meanwhile; claiming one by one")
+            return await self._claim_singly(looks, now, catch_up)
+        return deliveries
+
+    async def _claim_singly(
+        self, looks: list[_Look], now: datetime, catch_up: bool
+    ) -> list[Delivery]:
+        deliveries = []
+        for look in looks:
+            if look.due is None:
+                continue
+            notice, late = look.due.notice, catch_up or look.due.late
+            claim_id = await self.mark_sent(
+                look.run_id, notice.kind, notice.offset_seconds, now, late
+            )
+            if claim_id is None:
+                continue
+            delivery = await self._delivery(claim_id, look.run_id, notice, late)
+            if delivery is None:
+                await self.confirm(claim_id, 0)
+            else:
+                deliveries.append(delivery)
+        async with self._service.transaction() as repo:
+            await repo.set_next_notices([(k.run_id, k.seen, k.next_at) for k in looks])
+        return deliveries
 
     async def claim_due(
         self, now: datetime | None = None, *, catch_up: bool = False
@@ -183,22 +324,24 @@ class ReminderService:
         ``catch_up`` (the bot's start) marks every claim late: its time passed while
         the bot was down.
         """
+        return [d async for page in self.claim_pages(now, catch_up=catch_up) for d in page]
+
+    async def claim_pages(
+        self, now: datetime | None = None, *, catch_up: bool = False
+    ) -> AsyncIterator[list[Delivery]]:
+        """``claim_due`` a page of runs at a time, each page's deliveries as soon as they
+        are claimed (so sending starts while the next page is claimed); each run looked
+        at gets its next moment."""
         now = now or self.now()
-        deliveries = []
-        for due in await self.pending(now):
-            late = catch_up or due.late
-            notice = due.notice
-            claim_id = await self.mark_sent(
-                due.run_id, notice.kind, notice.offset_seconds, now, late
-            )
-            if claim_id is None:
-                continue
-            delivery = await self._delivery(claim_id, due.run_id, notice, late)
-            if delivery is None:
-                await self.confirm(claim_id, 0)
-            else:
-                deliveries.append(delivery)
-        return deliveries
+        after: tuple[datetime, int] | None = None
+        while True:
+            looks = await self._look(now, after, self.page)
+            deliveries = await self._claim_page(looks, now, catch_up) if looks else []
+            if deliveries:
+                yield deliveries
+            if len(looks) < self.page:
+                return
+            after = (looks[-1].seen, looks[-1].run_id)
 
     async def unconfirmed(self) -> list[Delivery]:
         """Claims whose sending never finished, because the bot stopped in between; for its
@@ -241,17 +384,22 @@ class ReminderService:
     async def _delivery(
         self, claim_id: int, run_id: int, notice: Notice, late: bool
     ) -> Delivery | None:
+        async with self._service.transaction() as repo:
+            return await self._delivery_in(repo, claim_id, run_id, notice, late)
+
+    async def _delivery_in(
+        self, repo: Repository, claim_id: int, run_id: int, notice: Notice, late: bool
+    ) -> Delivery | None:
         service = self._service
-        async with service.transaction() as repo:
-            run = await repo.run(run_id)
-            row = await repo.record(notice.record_id)
-            if run is None or row is None or run.completed_at is not None:
-                return None
-            record = await service.view(repo, row)
-            actors = await service.responsible_in(repo, record)
-            escalation: tuple[Actor, ...] = ()
-            if notice.kind is NoticeKind.OVERDUE:
-                escalation = await self._escalation(repo, {a.user_id for a in actors})
+        run = await repo.run(run_id)
+        row = await repo.record(notice.record_id)
+        if run is None or row is None or run.completed_at is not None:
+            return None
+        record = await service.view(repo, row)
+        actors = await service.responsible_in(repo, record)
+        escalation: tuple[Actor, ...] = ()
+        if notice.kind is NoticeKind.OVERDUE:
+            escalation = await self._escalation(repo, {a.user_id for a in actors})
         return Delivery(claim_id, notice, late, record, actors, escalation)
 
     async def _escalation(self, repo: Repository, skip: set[int]) -> tuple[Actor, ...]:

@@ -19,7 +19,7 @@ from telegram.ext import ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import ConfigError, load_settings
-from bot.reminders import ReminderScheduler, ReminderSender
+from bot.reminders import WAKE_JOB, ReminderScheduler, ReminderSender
 from db.models import ReminderSentRow
 from sop.clock import ManualClock
 from sop.deadlines import WallClockCalendar
@@ -261,7 +261,7 @@ async def test_completion_removes_pending_notices(
     await service.complete_receive(office.pejabat, record.id)
     # A finished record has nothing pending, however late it gets.
     assert await reminders.pending(START + timedelta(days=3)) == []
-    assert await reminders.upcoming(START + 55 * MIN) == []
+    assert await reminders.next_due() is None  # nothing left to wake up for
 
 
 async def test_cancelled_draft_has_nothing_pending(
@@ -534,65 +534,102 @@ def job_queue() -> Any:
     return application.job_queue
 
 
-def job_times(job_queue: Any) -> dict[str, datetime]:
-    return {job.name: job.data for job in job_queue.jobs(r"^(remind|overdue):")}
+def scheduler_for(service: PpidService, job_queue: Any, bot: FakeBot) -> ReminderScheduler:
+    reminders = reminders_for(service)
+    sender = ReminderSender(bot, reminders, backoff=0)  # type: ignore[arg-type]
+    return ReminderScheduler(job_queue, sender, reminders, check_interval=timedelta(days=1))
 
 
-async def test_jobs_follow_the_records_steps(
+async def settled(scheduler: ReminderScheduler) -> None:
+    """Wait for the messages the scheduler handed to its sender."""
+    while scheduler._sending:
+        await asyncio.gather(*scheduler._sending)
+
+
+async def test_one_wake_up_job_at_the_next_due_notice(
     service: PpidService, office: Office, clock: ManualClock, job_queue: Any
 ) -> None:
-    reminders = reminders_for(service)
-    sender = ReminderSender(FakeBot(), reminders, backoff=0)  # type: ignore[arg-type]
-    scheduler = ReminderScheduler(job_queue, sender, reminders)
+    bot = FakeBot()
+    scheduler = scheduler_for(service, job_queue, bot)
     service.subscribe(scheduler.on_change)
     record = await new_draft(service, office, with_file=True)
-    r = record.id
-    assert job_times(job_queue) == {
-        f"remind:{r}:1:1800": START + 30 * MIN,
-        f"remind:{r}:1:600": START + 50 * MIN,
-        f"overdue:{r}:1": START + 60 * MIN,
-    }
+    await scheduler.rebuild()
+    # Planned at its first look: the next notice is the 08:30 reminder.
+    assert await scheduler.wake_delay() == 30 * 60
+    assert [job.name for job in job_queue.jobs()] == [WAKE_JOB]
     clock.set(START + 20 * MIN)
     await service.complete_produce(office.petugas, record.id, verified=True)
-    # Step 1's jobs are gone at once; step 2's are there.
-    assert job_times(job_queue) == {
-        f"remind:{r}:2:1800": START + 50 * MIN,
-        f"remind:{r}:2:600": START + 70 * MIN,
-        f"overdue:{r}:2": START + 80 * MIN,
-    }
-    clock.set(START + 30 * MIN)
+    await scheduler.wake()  # what the change's wake-up job runs
+    # Step 1's notices are gone with its run; step 2 (08:20-09:20) reminds at 08:50.
+    assert await scheduler.wake_delay() == 30 * 60
+    clock.set(START + 50 * MIN)
+    assert await scheduler.wake_delay() == 0
+    await scheduler.wake()
+    await settled(scheduler)
+    [text] = texts_to(bot, office.dokumentasi.telegram_id)
+    assert f"BRK-{record.id}" in text and "sisa 30 menit" in text
+    assert await scheduler.wake_delay() == 20 * 60  # the 10-minute reminder at 09:10
+    clock.set(START + 30 * MIN + 50 * MIN)
     await service.return_record(office.dokumentasi, record.id, Step.PRODUCE, "Belum lengkap")
-    assert job_times(job_queue) == {
-        f"remind:{r}:1:1800": START + 60 * MIN,
-        f"remind:{r}:1:600": START + 80 * MIN,
-        f"overdue:{r}:1": START + 90 * MIN,
-    }
-    # Scheduling again never duplicates a job.
-    scheduler.sync(await service.record(office.admin, record.id))
-    await scheduler.reconcile()
-    assert len(job_queue.jobs(r"^(remind|overdue):")) == 3
+    await scheduler.wake()
+    # The reopened step 1 (09:20-10:20) has fresh reminders from 09:50.
+    assert await scheduler.wake_delay() == 30 * 60
+    assert [job.name for job in job_queue.jobs()] == [WAKE_JOB]
+    await scheduler.stop()
 
 
-async def test_rebuild_derives_jobs_from_the_database(
+async def test_many_open_steps_one_job_and_each_notice_once(
+    service: PpidService, office: Office, clock: ManualClock, job_queue: Any
+) -> None:
+    """Start with many open steps: still a single job; their reminders, due within the
+    same minute, are each claimed and sent once, a page of runs at a time."""
+    bot = FakeBot()
+    scheduler = scheduler_for(service, job_queue, bot)
+    scheduler.reminders.page = 7  # several pages, with a page boundary inside a second
+    records = []
+    for n in range(40):
+        clock.set(START + n * timedelta(seconds=1.5))  # due within one minute
+        records.append(await new_draft(service, office))
+    clock.set(START + MIN)  # after the last one started
+    await scheduler.rebuild()
+    assert len(job_queue.jobs()) == 1 and bot.sent == []
+    assert await scheduler.wake_delay() == 29 * 60  # the first one's 08:30 reminder
+    for seconds in range(0, 61, 3):
+        clock.set(START + 30 * MIN + timedelta(seconds=seconds))
+        await scheduler.wake()
+        await scheduler.wake()  # twice: nothing twice
+    await settled(scheduler)
+    texts = texts_to(bot, office.petugas.telegram_id)
+    assert sorted(texts) == sorted(set(texts)) and len(texts) == 40
+    assert all(any(f"BRK-{r.id}" in text for text in texts) for r in records)
+    assert len(await sent_rows(service)) == 40
+    assert len(job_queue.jobs()) == 1
+    await scheduler.stop()
+
+
+async def test_rebuild_sends_what_was_missed_and_plans_again_when_settings_change(
     service: PpidService, office: Office, clock: ManualClock, job_queue: Any
 ) -> None:
     first = await new_draft(service, office)
     clock.set(START + 40 * MIN)
-    second = await new_draft(service, office)
+    await new_draft(service, office)
     bot = FakeBot()
-    reminders = reminders_for(service)
-    scheduler = ReminderScheduler(job_queue, ReminderSender(bot, reminders), reminders)  # type: ignore[arg-type]
-    # A stale job of a record that no longer needs it is dropped; a wrong time is fixed.
-    job_queue.run_once(scheduler._fire, when=3600, name="remind:999:1:1800", data=START)
-    job_queue.run_once(scheduler._fire, when=3600, name=f"overdue:{first.id}:1", data=START)
+    scheduler = scheduler_for(service, job_queue, bot)
     await scheduler.rebuild()
+    await settled(scheduler)
     # The bot was down at 08:30: the first draft's reminder is sent, late.
     [text] = texts_to(bot, office.petugas.telegram_id)
     assert f"BRK-{first.id}" in text and "tertunda" in text
-    assert job_times(job_queue) == {
-        f"remind:{first.id}:1:600": START + 50 * MIN,
-        f"overdue:{first.id}:1": START + 60 * MIN,
-        f"remind:{second.id}:1:1800": START + 70 * MIN,
-        f"remind:{second.id}:1:600": START + 90 * MIN,
-        f"overdue:{second.id}:1": START + 100 * MIN,
-    }
+    assert await scheduler.wake_delay() == 10 * 60  # the first's 10-minute one at 08:50
+    await scheduler.stop()
+    # Restarted with other offsets: every open step is planned again, nothing repeated.
+    reminders = ReminderService(service, offsets=(timedelta(minutes=5),))
+    again = ReminderScheduler(
+        job_queue, ReminderSender(bot, reminders), reminders, check_interval=timedelta(days=1)
+    )  # type: ignore[arg-type]
+    await again.rebuild()
+    await settled(again)
+    assert len(bot.sent) == 1
+    assert await again.wake_delay() == 15 * 60  # the first's 5-minute reminder at 08:55
+    assert await reminders.plan_again_if_changed() == 0  # unchanged now
+    await again.stop()
