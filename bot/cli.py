@@ -46,9 +46,17 @@ def _run_bot(settings: Settings) -> int:
     """Start polling until interrupted (Ctrl+C or SIGTERM)."""
     from telegram.error import InvalidToken
 
+    from bot.leader import AlreadyRunning, LeadershipLost
+
     settings.require_token()
     try:
         asyncio.run(serve(settings))
+    except AlreadyRunning as exc:
+        print(f"ppidbot: {exc}", file=sys.stderr)
+        return 1
+    except LeadershipLost as exc:  # a supervisor restarts it, as a standby if need be
+        print(f"ppidbot: {exc}", file=sys.stderr)
+        return 3
     except InvalidToken:
         print(
             "ppidbot: Telegram refused TELEGRAM_BOT_TOKEN (revoked or mistyped): "
@@ -127,34 +135,69 @@ async def serve(
     backoff: Backoff | None = None,
 ) -> None:
     """Run the bot in this event loop until ``stop`` is set or a signal arrives; while
-    Telegram cannot be reached at start, keep trying (see ``Backoff``)."""
+    Telegram cannot be reached at start, keep trying (see ``Backoff``). Another instance
+    active on the same PostgreSQL database: stand by until it is gone (``bot.leader``)."""
     import signal
-
-    from bot.app import build_application, on_started
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(signum, stop.set)
-    runtime = await Runtime.open(settings, clock=clock, recover=True)
+
+    from bot.leader import LeadershipLost, leadership_for
+
+    # One active instance per database: a second one on PostgreSQL stands by until the
+    # active one is gone; on SQLite it is refused (AlreadyRunning).
+    leadership = leadership_for(settings.database_url, retry=settings.standby_retry.total_seconds())
     try:
-        application = build_application(runtime)
-        if not await _reach_telegram(application, stop, backoff or Backoff()):
+        if not await leadership.acquire(stop):
             return
-        async with application:
-            await application.start()
-            await on_started(application)
-            health = await _take_updates(application, runtime, poll_timeout)
-            log.info("ppidbot is running; press Ctrl+C to stop")
-            await stop.wait()
-            assert application.updater is not None
-            await application.updater.stop()
-            if health is not None:
-                await health.stop()
-            await application.stop()
+        runtime = await Runtime.open(settings, clock=clock, recover=True)
+        try:
+            await _run_active(runtime, stop, leadership.lost, poll_timeout, backoff)
+        finally:
+            await runtime.close()
     finally:
-        await runtime.close()
+        await leadership.release()
+    if leadership.lost.is_set():
+        raise LeadershipLost(
+            "lost the instance lock (its database connection ended): stopped, so that "
+            "only one instance runs; start it again"
+        )
+
+
+async def _run_active(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    lost: asyncio.Event,
+    poll_timeout: int,
+    backoff: Backoff | None,
+) -> None:
+    """The active instance: take updates (polling or webhook) and run the jobs until
+    ``stop`` (or ``lost``: the instance lock is gone, another instance may take over)."""
+    from bot.app import build_application, on_started
+
+    application = build_application(runtime)
+    if not await _reach_telegram(application, stop, backoff or Backoff()):
+        return
+    async with application:
+        await application.start()
+        await on_started(application)
+        health = await _take_updates(application, runtime, poll_timeout)
+        log.info("ppidbot is running; press Ctrl+C to stop")
+        stopped = asyncio.ensure_future(stop.wait())
+        gone = asyncio.ensure_future(lost.wait())
+        try:
+            await asyncio.wait({stopped, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            gone.cancel()
+        assert application.updater is not None
+        await application.updater.stop()
+        if health is not None:
+            await health.stop()
+        await application.stop()
 
 
 ALLOWED_UPDATES = ["message", "callback_query"]

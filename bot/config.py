@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     #: Updates of different people handled at the same time (those of one person or chat
     #: always one after the other, in order: bot/updates.py).
     max_concurrent_updates: int = Field(default=8, ge=1, le=256)
+    #: Several instances on one PostgreSQL database: one is active (polls, runs the
+    #: scheduler), the others stand by and try to take over this often (bot/leader.py).
+    standby_retry: timedelta = timedelta(seconds=2)
 
     @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod
@@ -225,6 +228,15 @@ class Settings(BaseSettings):
     @field_validator("reminder_check_interval", mode="before")
     @classmethod
     def _parse_check_interval(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("standby_retry", mode="before")
+    @classmethod
+    def _parse_standby_retry(cls, value: object) -> object:
         if isinstance(value, str):
             value = parse_duration(value)
         if isinstance(value, timedelta) and value <= timedelta(0):

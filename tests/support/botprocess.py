@@ -160,8 +160,14 @@ class BotProcess:
             raise RuntimeError("the bot was never started")
         return self._process.pid
 
-    async def start(self, timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
-        """Start ``ppidbot run`` and return once it polls the emulator for updates."""
+    async def start(
+        self,
+        timeout: float = START_TIMEOUT,  # noqa: ASYNC109
+        *,
+        ready: str | None = None,
+    ) -> None:
+        """Start ``ppidbot run`` and return once it polls the emulator for updates (or,
+        with ``ready``, once its output has that text: a standby instance never polls)."""
         if self.running:
             raise RuntimeError("the bot is already running")
         run = len(self._runs) + 1
@@ -181,6 +187,10 @@ class BotProcess:
             )
         process = self._process
         self._processes.append(process)
+        if ready is not None:
+            polling.cancel()
+            await self.wait_for_output(ready, timeout)
+            return
         polled = asyncio.ensure_future(polling.wait(timeout))
         exited = asyncio.ensure_future(process.wait())
         try:
