@@ -220,7 +220,7 @@ async def measure_size(
         if open_records <= args.upload_max_records:
             from tests.e2e.flows import fill_in
 
-            payload = os.urandom(UPLOAD_BYTES)
+            payload = b"%PDF-1.4\n" + os.urandom(UPLOAD_BYTES - 9)  # PDF-headed: a softcopy
             rss_before = read_rss(bot.pid)[0]
             for index in range(1 if quick else 3):
                 uploader = office.uploader

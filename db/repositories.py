@@ -507,6 +507,7 @@ class Repository:
             .where(StepRunRow.completed_at.is_(None), ReminderSentRow.delivered_at.is_(None))
         )
         return int(await self.session.scalar(query) or 0)
+
     async def runs_to_look_at(
         self, now: datetime, limit: int, after: tuple[datetime, int] | None = None
     ) -> Sequence[StepRunRow]:

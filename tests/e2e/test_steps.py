@@ -528,6 +528,7 @@ async def test_dokumentasi_corrects_the_title_before_handing_over(harness: BotHa
 async def test_serahkan_lists_waiting_records_and_refuses_others(
     harness: BotHarness, clock: ManualClock
 ) -> None:
+    harness.emulator.user(ADMIN_ID, "Admin")  # the escalations below reach the admin too
     o = await office(harness)
     dokumentasi = o.dokumentasi.phone
     await dokumentasi.send_command("serahkan")
@@ -544,8 +545,11 @@ async def test_serahkan_lists_waiting_records_and_refuses_others(
     assert [data for _, data in listing.buttons()] == [f"rec:{first.id}", f"rec:{second.id}"]
 
     for person in (o.petugas, o.pejabat1):
+        person.phone.mark()
         await person.phone.send_command("serahkan")
-        refusal = await person.phone.wait_for()
+        # The clock moved past both due times: the escalations the scheduler sends may
+        # arrive before the refusal (to the Pejabat PPID); the refusal is the answer.
+        refusal = await person.phone.wait_for("/serahkan")
         assert refusal.text == step_texts.SERAHKAN_ONLY_DOKUMENTASI
         assert refusal.buttons() == []
     assert harness.emulator.failed_calls() == []
