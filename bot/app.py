@@ -16,7 +16,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import file_jobs, metrics, reminders
+from bot import file_jobs, metrics, reminders, text_jobs
 from bot.application import PpidApplication
 from bot.backup_job import schedule_daily_backup
 from bot.commands import publish_default
@@ -80,6 +80,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     # The JobQueue runs the reminder rebuild as soon as it starts.
     reminders.install(application, runtime)
     file_jobs.install(application, runtime)  # full-disk alerts; interrupted uploads told
+    text_jobs.install(application, runtime)  # the text of stored softcopies, read off-loop
     return application
 
 

@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     #: Several instances on one PostgreSQL database: one is active (polls, runs the
     #: scheduler), the others stand by and try to take over this often (bot/leader.py).
     standby_retry: timedelta = timedelta(seconds=2)
+    #: Read the text of stored softcopies in the background (sop/extraction.py), tell
+    #: the sender, show personal-data hints; ``false``: softcopies are only stored.
+    document_texts: bool = True
+    #: OCR of photos and scans (Tesseract: Debian ``tesseract-ocr``, ``tesseract-ocr-ind``).
+    #: Unset: on when the tesseract binary is found; ``false``: only born-digital PDFs and
+    #: office files are read.
+    ocr_enabled: bool | None = None
+    #: Processes that read documents at once (each runs one Tesseract thread).
+    ocr_workers: int = Field(default=1, ge=1, le=16)
+    #: Tesseract's languages, ``+``-separated.
+    ocr_languages: str = "ind+eng"
 
     @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod

@@ -375,3 +375,45 @@ class AuditAnchorRow(Base):
     source: Mapped[str] = mapped_column(String(16))  # "cli" or "daily"
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DocumentTextRow(Base):
+    """The text read from a softcopy's content (keyed by its SHA-256: the same content in
+    another record or in the PPID copy is read once), and the state of that work.
+
+    ``pending`` rows are the work queue of the text worker (it survives restarts);
+    ``running`` is claimed by a worker; ``done`` has pages (maybe none: see ``problem``);
+    ``skipped`` waits for OCR to be turned on; ``failed`` gave up after several attempts.
+    ``hints`` holds the personal-data hints as JSON with masked samples only.
+    """
+
+    __tablename__ = "document_texts"
+    __table_args__ = (Index("ix_document_texts_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str | None] = mapped_column(String(16))  # text_layer, ocr, office
+    problem: Mapped[str | None] = mapped_column(String(16))  # why nothing could be read
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    unread_pages: Mapped[int] = mapped_column(Integer, default=0)
+    chars: Mapped[int | None] = mapped_column(Integer)
+    hints: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))  # the last failure (no content)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # senders were told
+
+
+class DocumentPageRow(Base):
+    """One page of a document's text (page 1 first)."""
+
+    __tablename__ = "document_pages"
+    __table_args__ = (UniqueConstraint("text_id", "page"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_id: Mapped[int] = mapped_column(ForeignKey("document_texts.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)

@@ -46,6 +46,7 @@ from bot.texts import h, period_text, tanggal
 from bot.texts import new_record as t
 from bot.texts.fitting import button_text, was_shortened
 from handlers.callback_data import CallbackData, RecordAction
+from handlers.document_texts import document_texts
 from handlers.full_text import full_text_row
 from sop.errors import InvalidInput, SopError
 from sop.model import (
@@ -343,7 +344,7 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         rows = [[_button(t.BUTTON_COMBINE, "combine", 1)], [_button(t.BUTTON_SEPARATE, "combine")]]
     elif stage is Stage.CONFIRM:
         record = await service.record(context.actor, data["record_id"])
-        text = t.confirm_card(record)
+        text = t.confirm_card(record, await document_texts(context, record))
         rows = [
             [
                 _button(t.BUTTON_VERIFIED, "verified", record.version),

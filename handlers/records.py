@@ -13,6 +13,7 @@ from bot.texts import steps as step_texts
 from bot.texts.fitting import fit_record, telegram_length
 from handlers import withdraw
 from handlers.callback_data import GetFile, OpenRecord, RecordAction
+from handlers.document_texts import document_texts
 from handlers.full_text import with_full_text
 from handlers.papers import papers_of
 from sop.errors import SopError
@@ -79,9 +80,10 @@ async def show_record(update: Update, context: PpidContext, record: RecordView) 
     now = service.clock.now()
     details = await RegisterService(service).details(context.actor, record)
     papers = await papers_lines(context, record)
+    extra = await document_texts(context, record)
     text = fit_record(
         record,
-        lambda shown: t.card(shown, now, service.tz, details=details) + papers,
+        lambda shown: t.card(shown, now, service.tz, details=details) + extra + papers,
         complete=lambda text: not details.trail or t.TRAIL_TITLE in text,
     )
     markup = with_full_text(record_keyboard(service, context.actor, record), record, text)

@@ -194,6 +194,10 @@ _GLUED_LABEL = re.compile(r"(?i)\b(nik|nkk|kk)(?=\d{16})")
 _NIK_LABEL = re.compile(r"(?i)\b(?:nik|n\.i\.k|nomor\s+induk\s+kependudukan|e?-?ktp)\b")
 _KK_LABEL = re.compile(r"(?i)(?:\bno(?:mor)?\.?\s*kk\b|\bnkk\b|\bkk\b|kartu\s+keluarga|\bk\.k\b)")
 _LABEL_WINDOW = 40
+# Right after its label, a number the OCR broke with stray spaces ("NIK: 137101 5708900001").
+_LABELLED_SPACED = re.compile(
+    r"(?i)(?:\bnik|\bnkk|\bno(?:mor)?\.?\s*kk|\bkk)\s*[:.]?\s*(\d(?: ?\d){15})" + _AFTER
+)
 
 
 def _valid_date(day: int, month: int, year2: int) -> bool:
@@ -230,9 +234,16 @@ def _last_label(pattern: re.Pattern[str], context: str) -> int:
 
 def _identity_numbers(text: str) -> Iterator[tuple[PiiKind, str]]:
     text = _GLUED_LABEL.sub(r"\1 ", text)
-    for match in _SIXTEEN.finditer(text):
-        digits = re.sub(r"\D", "", match.group(1))
-        context = text[max(0, match.start() - _LABEL_WINDOW) : match.start()]
+    found = [(m.start(1), m.group(1)) for m in _SIXTEEN.finditer(text)]
+    starts = {start for start, _ in found}
+    found += [
+        (m.start(1), m.group(1))
+        for m in _LABELLED_SPACED.finditer(text)
+        if m.start(1) not in starts
+    ]
+    for start, number in sorted(found):
+        digits = re.sub(r"\D", "", number)
+        context = text[max(0, start - _LABEL_WINDOW) : start]
         kk_label = _last_label(_KK_LABEL, context)
         if kk_label > _last_label(_NIK_LABEL, context):
             if _valid_kk(digits):

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import AuditRow, InvitationRow, RecordFileRow, RecordRow, StepRunRow, UserRow
 from db.repositories import Repository
+from db.texts import TextRepository
 from sop.audit import ChainProblem, canonical_details, chain_entry, entry_hash, verify_chain
 from sop.clock import Clock
 from sop.deadlines import Calendar, WallClockCalendar
@@ -156,6 +157,7 @@ class PpidService:
         self.tz = timezone or ZoneInfo("Asia/Jakarta")
         self._listeners: list[Listener] = []
         self._storage_full_listeners: list[StorageFullListener] = []
+        self._text_listeners: list[Callable[[], None]] = []
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` after every committed change of a record's step (a new draft,
@@ -1023,6 +1025,7 @@ class PpidService:
                     )
                 )
                 await repo.delete_intents([planned.path])
+                await self._queue_text(repo, stored.sha256)
                 row.updated_at = self.now()
                 await self.audit(
                     repo,
@@ -1059,6 +1062,14 @@ class PpidService:
                 if number not in numbers:
                     numbers.append(number)
             return numbers
+
+    def on_text_queued(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` once a stored softcopy's text is queued and committed (the
+        text worker wakes up; :mod:`sop.document_text`)."""
+        self._text_listeners.append(listener)
+
+    async def _queue_text(self, repo: Repository, sha256: str) -> None:
+        await TextRepository(repo.session).queue(sha256, self.now(), on_commit=self._text_listeners)
 
     def on_storage_full(self, listener: StorageFullListener) -> None:
         """Call ``listener`` whenever a write fails because the disk (or quota) is full; it
@@ -1235,6 +1246,7 @@ class PpidService:
                 for photo in photos:
                     await repo.mark_file_removed(photo.id, now)
                 await repo.delete_intents([planned.path])
+                await self._queue_text(repo, stored.sha256)
                 row.updated_at = now
                 await self.audit(
                     repo,

@@ -388,8 +388,10 @@ def photo_name(message_id: int) -> str:
     return f"foto-{message_id}.jpg"
 
 
-def confirm_card(record: RecordView) -> str:
-    """The summary to confirm, shortened to fit (then with the full text a tap away)."""
+def confirm_card(record: RecordView, texts: str = "") -> str:
+    """The summary to confirm, shortened to fit (then with the full text a tap away);
+    ``texts``: the softcopies' text state and personal-data hints, shown before the
+    question."""
     files = file_lines(record)
     count = len(division_files(record))
 
@@ -405,7 +407,7 @@ def confirm_card(record: RecordView) -> str:
             f"{summary(shown)}\n\n"
             f"Softcopy ({count}):\n"
             + "\n".join(files)
-            + "\n\n"
+            + f"{texts}\n\n"
             + test_note
             + "<b>Syarat SOP:</b> Data sudah diperbarui dan terverifikasi?\n"
             "Tekan <b>Ya, sudah</b> untuk menyelesaikan langkah 1 dan meneruskan berkas ke "

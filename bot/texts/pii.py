@@ -3,7 +3,11 @@ and the consequence-test sentence the bot suggests. Only masked samples are ever
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.texts import h
+from sop.document_text import FAILED, DocumentText, combined_hints
+from sop.extraction import Method, Problem
 from sop.model import PASAL17
 from sop.pii import Consequence, PiiFinding, PiiHints, PiiKind, PiiSuggestion
 
@@ -76,4 +80,72 @@ def hints(hints: PiiHints) -> str:
     )
     lines.append(f"Saran uji konsekuensi: <i>{h(consequence_sentence(suggestion))}</i>")
     lines.append("Anda boleh memakai saran ini atau mengabaikannya.")
+    return "\n".join(lines)
+
+
+# -- the text read from softcopies (sop.document_text) -------------------------------------
+METHOD_WORDS = {
+    Method.TEXT_LAYER: "teks PDF",
+    Method.OCR: "dibaca dengan OCR",
+    Method.OFFICE: "teks dokumen",
+}
+PROBLEM_WORDS = {
+    Problem.NO_TEXT: "tidak ada teks yang terbaca",
+    Problem.NEEDS_OCR: "foto/pindaian; OCR tidak aktif, teksnya belum dibaca",
+    Problem.OLD_FORMAT: "format lama (doc/xls/ppt), teksnya tidak dibaca",
+    Problem.ENCRYPTED: "PDF terkunci kata sandi, teksnya tidak dapat dibaca",
+    Problem.DAMAGED: "berkas tidak dapat diurai, teksnya tidak dapat dibaca",
+    Problem.UNSUPPORTED: "jenis berkas ini tidak dibaca",
+    FAILED: "teksnya tidak dapat dibaca (pembacaan gagal berulang kali)",
+}
+TEXTS_TITLE = "📄 <b>Teks softcopy</b>"
+STORED_ANYWAY = "Softcopy tetap tersimpan utuh seperti yang dikirim."
+
+
+def document_line(document: DocumentText) -> str:
+    """``• daftar.pdf: 3 halaman, dibaca dengan OCR``."""
+    name = h(document.name)
+    if document.waiting:
+        return f"• {name}: ⏳ sedang dibaca…"
+    if not document.read:
+        return f"• {name}: teks belum dibaca"
+    if document.problem:
+        words = PROBLEM_WORDS.get(document.problem, PROBLEM_WORDS[Problem.DAMAGED])
+        return f"• {name}: {words}"
+    parts = []
+    if document.pages:
+        parts.append(f"{document.pages} halaman")
+    if document.method:
+        parts.append(METHOD_WORDS[document.method])
+    if document.unread_pages:
+        parts.append(f"{document.unread_pages} halaman pindaian belum dibaca (OCR tidak aktif)")
+    return f"• {name}: " + ", ".join(parts)
+
+
+def texts_block(documents: Sequence[DocumentText]) -> str | None:
+    """The texts' state and the hints, for the record's card and the step-1 confirmation;
+    None when the record has no softcopy."""
+    if not documents:
+        return None
+    lines = [f"{TEXTS_TITLE}:", *(document_line(d) for d in documents)]
+    found = combined_hints(list(documents))
+    if found is not None:
+        lines += ["", hints(found)]
+    elif any(d.waiting for d in documents):
+        lines += ["", "Petunjuk data pribadi ditampilkan setelah teksnya selesai dibaca."]
+    return "\n".join(lines)
+
+
+def text_ready(number: str, title: str, documents: Sequence[DocumentText]) -> str:
+    """To the sender: the softcopies of a record were read (or could not be)."""
+    unreadable = any(d.problem for d in documents)
+    lines = [
+        f"📄 Teks softcopy <b>{h(number)}</b> · {h(title)} selesai dibaca:",
+        *(document_line(d) for d in documents),
+    ]
+    if unreadable:
+        lines.append(STORED_ANYWAY)
+    found = combined_hints(list(documents))
+    if found is not None:
+        lines += ["", hints(found)]
     return "\n".join(lines)

@@ -36,6 +36,9 @@ class BotHarness:
             # The wall clock, so tests on the system clock pass at any hour; a test of the
             # office calendar passes working_hours=... itself.
             "working_hours": "always",
+            # No text worker (its notices arrive at their own pace); the tests of the
+            # document texts turn it on.
+            "document_texts": False,
         }
         values.update(overrides)
         self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -103,6 +103,7 @@ class BotProcess:
             "MAX_FILE_SIZE": "2MB",
             "WORKING_HOURS": "always",
             "LOG_LEVEL": "INFO",
+            "DOCUMENT_TEXTS": "false",  # no text worker's notices amid the crash tests
             **(env or {}),
         }
         self._process: asyncio.subprocess.Process | None = None
