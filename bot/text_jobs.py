@@ -18,8 +18,13 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from telegram import Bot
@@ -33,6 +38,7 @@ from db.texts import Work
 from sop.document_text import TextNotice, TextService
 from sop.extraction import OcrConfig, find_tesseract, ocr_languages
 from sop.text_reading import ReadResult, read_document
+from storage import DocumentStorage
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,7 @@ class TextWorker:
                 await self._task
             self._task = None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            _terminate(self._pool)
             self._pool = None
 
     async def _run(self) -> None:
@@ -116,12 +122,12 @@ class TextWorker:
         if work.path is None:
             await self.texts.forget(work)
             return
-        path = self.runtime.storage.absolute(work.path)
         loop = asyncio.get_running_loop()
         try:
-            result: ReadResult = await loop.run_in_executor(
-                self._executor(), read_document, path, work.mime_type, self.ocr
-            )
+            async with private_copy(self.runtime.storage, work.path) as path:
+                result: ReadResult = await loop.run_in_executor(
+                    self._executor(), read_document, path, work.mime_type, self.ocr
+                )
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # the document stays stored; the attempt is counted
@@ -170,6 +176,37 @@ class TextWorker:
             return
         text = texts.text_ready(notice.record_number, record.fields.title, notice.documents)
         await send_safely(self.bot, [person], text, open_button(record))
+
+
+@contextlib.asynccontextmanager
+async def private_copy(storage: DocumentStorage, stored_path: str) -> AsyncIterator[Path]:
+    """The stored file as a local file only the bot's user can read (the storage may be an
+    S3 bucket), for the reader process; removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="ppidbot-read-"))  # 0700
+    try:
+        target = directory / ("document" + PurePosixPath(stored_path).suffix.lower())
+        handle = await asyncio.to_thread(
+            os.fdopen, os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb"
+        )
+        try:
+            async for chunk in storage.read_chunks(stored_path):
+                await asyncio.to_thread(handle.write, chunk)
+        finally:
+            await asyncio.to_thread(handle.close)
+        yield target
+    finally:
+        await asyncio.to_thread(shutil.rmtree, directory, True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the reader processes now: a page may take minutes, and the document they
+    read goes back to the queue at the next start (it is only marked as claimed)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API before 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:

@@ -44,9 +44,10 @@ from bot.downloads import telegram_chunks
 from bot.notify import announce
 from bot.texts import h, period_text, tanggal
 from bot.texts import new_record as t
+from bot.texts import pii as pii_texts
 from bot.texts.fitting import button_text, was_shortened
 from handlers.callback_data import CallbackData, RecordAction
-from handlers.document_texts import document_texts
+from handlers.document_texts import block_of, documents_of, suggestion_for
 from handlers.full_text import full_text_row
 from sop.errors import InvalidInput, SopError
 from sop.model import (
@@ -344,7 +345,8 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
         rows = [[_button(t.BUTTON_COMBINE, "combine", 1)], [_button(t.BUTTON_SEPARATE, "combine")]]
     elif stage is Stage.CONFIRM:
         record = await service.record(context.actor, data["record_id"])
-        text = t.confirm_card(record, await document_texts(context, record))
+        documents = await documents_of(context, record)
+        text = t.confirm_card(record, block_of(documents))
         rows = [
             [
                 _button(t.BUTTON_VERIFIED, "verified", record.version),
@@ -352,6 +354,8 @@ async def _question(context: PpidContext, stage: Stage) -> tuple[str, InlineKeyb
             ],
             [_button(t.BUTTON_EDIT, "edit")],
         ]
+        if suggestion_for(record, documents) is not None:
+            rows.insert(1, [_button(pii_texts.BUTTON_USE_SUGGESTION, "use_hint", record.version)])
         if was_shortened(text):
             rows.append(full_text_row(record))
     elif stage in TEST_PARTS:
@@ -1154,6 +1158,35 @@ async def verified(update: Update, context: PpidContext) -> int:
     return _finish(context)
 
 
+async def use_suggestion(update: Update, context: PpidContext) -> int:
+    """The officer takes over the personal-data suggestion: letter h and the consequence
+    sentence go into the record (a correction like any other, audited); the confirmation
+    is asked again."""
+    query = update.callback_query
+    assert query is not None
+    version = _choice(update).value
+    service, actor = context.service, context.actor
+    record_id = _data(context)["record_id"]
+    record = await service.record(actor, record_id)
+    suggested = suggestion_for(record, await documents_of(context, record))
+    if suggested is None or record.version != version:
+        await query.answer(t.STALE_BUTTON, show_alert=True)
+        return Stage.CONFIRM
+    changes: dict[str, object] = {
+        "pasal17": suggested.pasal17,
+        "consequence": suggested.consequence,
+    }
+    try:
+        await service.update_fields(actor, record_id, changes, expected_version=version)
+    except SopError as exc:
+        await query.answer(exc.message[:200], show_alert=True)
+        return Stage.CONFIRM
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    note = pii_texts.SUGGESTION_REPLACED if suggested.replaced else pii_texts.SUGGESTION_USED
+    return await _ask(update, context, Stage.CONFIRM, note=note)
+
+
 async def not_yet(update: Update, context: PpidContext) -> int:
     """The officer answered "Belum"; the draft stays and the bot says when step 1 is due."""
     query = update.callback_query
@@ -1350,6 +1383,7 @@ def build_conversation() -> ConversationHandler[PpidContext]:
             button(verified, pattern=_on("verified")),
             button(not_yet, pattern=_on("not_yet")),
             button(edit_menu, pattern=_on("edit")),
+            button(use_suggestion, pattern=_on("use_hint")),
         ],
         Stage.EDIT_MENU: [
             button(edit_field, pattern=_on("field")),

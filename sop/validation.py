@@ -25,6 +25,8 @@ REASON_MAX = 500
 EARLIEST_DATE = date(1945, 1, 1)
 #: The longest exemption period: the same bound as a period typed as a duration.
 PERIOD_MAX_YEARS = 100
+#: The longest consequence test (Pasal 19) a record keeps.
+MAX_CONSEQUENCE = 1000
 
 
 def clean_text(value: str) -> str:
@@ -184,7 +186,9 @@ def validate_fields(fields: RecordFields, today: date) -> RecordFields:
         description=validate_text(fields.description, label="Uraian"),
         pasal17=letters,
         other_legal_basis=other,
-        consequence=validate_text(fields.consequence, label="Uji konsekuensi", maximum=1000),
+        consequence=validate_text(
+            fields.consequence, label="Uji konsekuensi", maximum=MAX_CONSEQUENCE
+        ),
         period=fields.period,
         classified_by=validate_text(fields.classified_by, label="Nama pejabat", maximum=200),
         classified_place=validate_text(fields.classified_place, label="Tempat", maximum=200),

@@ -6,21 +6,20 @@ people who may see the record see its texts' state and hints."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.text_jobs import private_copy
 from db.models import AuditRow, DocumentTextRow
 from db.session import create_sessionmaker
-from db.texts import TextStatus
+from db.texts import TextStatus, Work
 from sop.document_text import MAX_ATTEMPTS, TextService
 from sop.errors import NotFound
 from sop.extraction import Method
 from sop.pii import PiiKind
 from sop.service import PpidService
-from sop.text_reading import read_document
+from sop.text_reading import ReadResult, read_document
 from tests.conftest import Office, chunks_of, sample_fields
 from tests.support.pages import text_pdf
 
@@ -40,14 +39,19 @@ async def attach(
     return file.id
 
 
+async def read(service: PpidService, work: Work) -> ReadResult:
+    """What a reader process does (here, without OCR), on a private copy of the file."""
+    assert work.path is not None
+    async with private_copy(service.storage, work.path) as path:
+        return read_document(path, work.mime_type, None)
+
+
 async def read_all(texts: TextService, service: PpidService) -> int:
     """What the worker does, in this process: claim, read, save."""
     done = 0
     while work := await texts.claim(2):
         for item in work:
-            assert item.path is not None
-            path: Path = service.storage.absolute(item.path)
-            await texts.save(item, read_document(path, item.mime_type, None))
+            await texts.save(item, await read(service, item))
             done += 1
     return done
 
@@ -104,7 +108,7 @@ async def test_the_sender_is_told_once_the_last_softcopy_of_the_record_is_read(
     await attach(service, office, record.id, page_pdf("satu"), "a.pdf")
     await attach(service, office, record.id, page_pdf("dua"), "b.pdf")
     [first] = await texts.claim(1)
-    await texts.save(first, read_document(service.storage.absolute(first.path or ""), None, None))
+    await texts.save(first, await read(service, first))
     assert await texts.notices() == []  # b.pdf is still waiting
     await read_all(texts, service)
     [notice] = await texts.notices()
@@ -152,9 +156,7 @@ async def test_work_claimed_before_a_stop_is_resumed_at_start(
     assert await statuses(engine) == [TextStatus.RUNNING]
     await TextService(service).start(ocr_enabled=False)  # the bot started again
     assert await statuses(engine) == [TextStatus.PENDING]
-    await texts.save(
-        claimed, read_document(service.storage.absolute(claimed.path or ""), None, None)
-    )
+    await texts.save(claimed, await read(service, claimed))
     assert await statuses(engine) == [TextStatus.PENDING]  # the stale run saves nothing
     assert await read_all(texts, service) == 1
 

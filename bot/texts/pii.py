@@ -99,6 +99,16 @@ PROBLEM_WORDS = {
     FAILED: "teksnya tidak dapat dibaca (pembacaan gagal berulang kali)",
 }
 TEXTS_TITLE = "📄 <b>Teks softcopy</b>"
+BUTTON_USE_SUGGESTION = "💡 Pakai saran (huruf h, uji konsekuensi)"
+SUGGESTION_USED = (
+    "💡 Saran dipakai: Pasal 17 huruf h dan kalimat uji konsekuensinya ditambahkan ke data "
+    "berkas. Periksa lagi sebelum menjawab."
+)
+SUGGESTION_REPLACED = (
+    "💡 Saran dipakai: Pasal 17 huruf h ditambahkan, dan uji konsekuensi <b>diganti</b> "
+    "dengan kalimat saran (teks sebelumnya terlalu panjang untuk ditambah). Periksa lagi "
+    "sebelum menjawab; ubah lewat Ubah data bila perlu."
+)
 STORED_ANYWAY = "Softcopy tetap tersimpan utuh seperti yang dikirim."
 
 

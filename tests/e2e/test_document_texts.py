@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.texts import new_record as t
+from bot.texts import pii as pii_texts
 from sop.clock import ManualClock
 from sop.model import Role
 from tests.e2e.flows import fill_in
@@ -84,6 +85,15 @@ async def test_photographed_pages_are_read_and_the_hints_shown_before_confirming
     confirm = await phone.wait_for("Syarat SOP")
     hints_at = confirm.text.index("1 NIK, mis. 1371********0001")
     assert hints_at < confirm.text.index("Syarat SOP") and NIK not in confirm.text
+
+    # The officer takes the suggestion over: the consequence test gets its sentence.
+    await phone.press(confirm, text=pii_texts.BUTTON_USE_SUGGESTION)
+    confirm = await phone.wait_for("Saran dipakai")
+    assert "Uji konsekuensi: Membuka rahasia pribadi pemilih; dapat disalahgunakan. " in (
+        confirm.text
+    )
+    assert "Informasi ini memuat data pribadi orang perseorangan" in confirm.text
+    assert pii_texts.BUTTON_USE_SUGGESTION not in [label for label, _ in confirm.buttons()]
     await phone.press(confirm, text=t.BUTTON_VERIFIED)
     await phone.wait_for("Langkah 1 selesai")
 
