@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ChatMemberHandler,
     ContextTypes,
     Defaults,
     TypeHandler,
@@ -19,12 +20,17 @@ from telegram.ext import (
 from bot import file_jobs, metrics, reminders, text_jobs
 from bot.application import PpidApplication
 from bot.backup_job import schedule_daily_backup
+from bot.cards import CardTracker
 from bot.commands import publish_default
+from bot.config import Settings
 from bot.context import BotData, PpidContext
+from bot.dispatch import NoticeDispatcher, background
 from bot.expiry_job import schedule_expiry_checks
 from bot.integrity_job import schedule_weekly_check
+from bot.notify import register_dispatcher
 from bot.papers_job import schedule_papers_jobs
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import PpidRateLimiter
 from bot.runtime import Runtime
 from bot.updates import OrderedUpdateProcessor
 from db.session import create_sessionmaker
@@ -32,6 +38,7 @@ from handlers import (
     access,
     admin,
     calendar,
+    contact,
     errors,
     full_text,
     new_record,
@@ -42,11 +49,16 @@ from handlers import (
     steps,
     withdraw,
 )
+from sop.outbox import OutboxService
 
 log = logging.getLogger(__name__)
 
 GUARD_GROUP = -1
-METRICS_GROUP = -2  # before the guard: every update is counted, refused ones too
+CONTACT_GROUP = -2  # before the guard: who writes to the bot can be reached
+MEMBER_GROUP = -3  # the person blocked or unblocked the bot
+METRICS_GROUP = -4  # first of all: every update is counted, refused ones too
+SWEEP_START_JOB = "notices:start"
+SWEEP_JOB = "notices:sweep"
 
 
 def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -61,6 +73,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(DatabasePersistence(create_sessionmaker(runtime.engine), runtime.clock))
         .concurrent_updates(OrderedUpdateProcessor(settings.max_concurrent_updates))
+        .rate_limiter(rate_limiter(settings))
     )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
@@ -72,6 +85,7 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     builder = builder.request(metrics.CountingRequest(connection_pool_size=256))
     application = builder.build()
     application.bot_data.runtime = runtime
+    install_notices(application, runtime)
     register_handlers(application)
     schedule_expiry_checks(application)  # daily at 08:00 and once at start
     schedule_weekly_check(application)  # the JobQueue runs it once the application starts
@@ -84,8 +98,64 @@ def build_application(runtime: Runtime) -> Application[Any, Any, Any, Any, Any, 
     return application
 
 
+def rate_limiter(settings: Settings) -> PpidRateLimiter:
+    """Telegram's flood limits as configured; every request of the bot goes through it."""
+    return PpidRateLimiter(
+        overall_per_second=settings.send_rate_overall,
+        group_per_minute=settings.send_rate_per_group,
+        chat_per_second=settings.send_rate_per_chat,
+        chat_burst=settings.send_burst_per_chat,
+    )
+
+
+def install_notices(
+    application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime
+) -> NoticeDispatcher:
+    """The outbox's dispatcher and the card tracker: every committed change of a record
+    sends its notices and edits its cards; the outbox is swept at start and periodically
+    (notices left by a crash, retries, changes made on the command line)."""
+    settings = runtime.settings
+    spawn = background(application)
+    outbox = OutboxService(runtime.service)
+    cards = CardTracker(
+        application.bot,
+        outbox,
+        tz=settings.tz,
+        spawn=spawn,
+        document_texts=settings.document_texts,
+    )
+    dispatcher = NoticeDispatcher(
+        application.bot, outbox, tz=settings.tz, wait=settings.notice_wait, spawn=spawn, cards=cards
+    )
+    application.bot_data.notices = dispatcher
+    application.bot_data.cards = cards
+    register_dispatcher(application.bot, dispatcher)
+    runtime.service.subscribe(cards.on_change)
+    runtime.service.subscribe(dispatcher.on_change)
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot's JobQueue is missing: install the job-queue extra")
+
+    async def sweep(context: PpidContext) -> None:
+        await dispatcher.sweep()
+
+    application.job_queue.run_once(sweep, when=0, name=SWEEP_START_JOB)
+    application.job_queue.run_repeating(
+        sweep,
+        interval=settings.reminder_check_interval,
+        first=settings.reminder_check_interval,
+        name=SWEEP_JOB,
+        job_kwargs={"misfire_grace_time": None, "coalesce": True},
+    )
+    return dispatcher
+
+
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, _count_update), group=METRICS_GROUP)
+    application.add_handler(
+        ChatMemberHandler(contact.member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        group=MEMBER_GROUP,
+    )
+    application.add_handler(TypeHandler(Update, contact.wrote), group=CONTACT_GROUP)
     application.add_handler(TypeHandler(Update, access.guard), group=GUARD_GROUP)
     start.register(application)
     withdraw.register(application)  # before /baru: a withdrawal's reason is not a /baru answer

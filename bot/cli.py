@@ -200,7 +200,7 @@ async def _run_active(
         await application.stop()
 
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]  # blocked / unblocked
 
 
 async def _take_updates(application: Any, runtime: Runtime, poll_timeout: int) -> Any:

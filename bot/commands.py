@@ -29,6 +29,7 @@ BY_ROLE: dict[Role, list[BotCommand]] = {
         BotCommand("undang", "Buat tautan undangan"),
         BotCommand("undangan", "Undangan yang belum dipakai"),
         BotCommand("pengguna", "Daftar pengguna dan peran"),
+        BotCommand("ringkasan", "Ringkasan langkah terbuka dan pemberitahuan"),
         BotCommand("dibuka", "Tandai informasi sebagai dibuka"),
         BotCommand("libur", "Hari libur dan jam kerja kantor"),
     ],

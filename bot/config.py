@@ -108,6 +108,16 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(default=1, ge=1, le=16)
     #: Tesseract's languages, ``+``-separated.
     ocr_languages: str = "ind+eng"
+    #: Telegram's flood limits, which every outgoing message respects (bot/ratelimit.py):
+    #: messages per second over all chats, per second in one private chat (sustained,
+    #: after a short burst of ``send_burst_per_chat``), and per minute in one group.
+    send_rate_overall: float = Field(default=30, gt=0)
+    send_rate_per_chat: float = Field(default=1, gt=0)
+    send_burst_per_chat: int = Field(default=3, ge=1)
+    send_rate_per_group: float = Field(default=20, gt=0)
+    #: How long an action waits for its notices before answering; notices still under
+    #: way then are reported when they end (only if one could not be delivered).
+    notice_wait: timedelta = timedelta(seconds=5)
 
     @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod
@@ -262,6 +272,15 @@ class Settings(BaseSettings):
             if mode not in {m.value for m in FourEyes}:
                 raise ValueError("must be strict or standard")
             return mode
+        return value
+
+    @field_validator("notice_wait", mode="before")
+    @classmethod
+    def _parse_notice_wait(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        if isinstance(value, timedelta) and value < timedelta(0):
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("working_hours")

@@ -10,6 +10,8 @@ from sop.model import Actor
 from sop.service import PpidService
 
 if TYPE_CHECKING:
+    from bot.cards import CardTracker
+    from bot.dispatch import NoticeDispatcher
     from bot.runtime import Runtime
 
 
@@ -17,6 +19,8 @@ class BotData:
     """Application-wide services (not persisted)."""
 
     runtime: Runtime
+    notices: NoticeDispatcher
+    cards: CardTracker
 
 
 class PpidContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], BotData]):
@@ -38,6 +42,16 @@ class PpidContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
     @property
     def service(self) -> PpidService:
         return self.bot_data.runtime.service
+
+    @property
+    def notices(self) -> NoticeDispatcher:
+        """Sends the outbox; ``bot.notify.announce`` is the usual way to use it."""
+        return self.bot_data.notices
+
+    @property
+    def cards(self) -> CardTracker:
+        """Follows the record cards sent, so they are edited when the record moves on."""
+        return self.bot_data.cards
 
     @property
     def actor(self) -> Actor:

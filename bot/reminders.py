@@ -14,25 +14,23 @@ import asyncio
 import contextlib
 import logging
 import math
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, Job, JobQueue
-from telegram.warnings import PTBDeprecationWarning
 
 from bot import metrics
 from bot.application import PpidApplication
 from bot.context import PpidContext
-from bot.notify import open_button
+from bot.dispatch import NoticeDispatcher, open_button, send_text
 from bot.runtime import Runtime
 from bot.texts import WIB
 from bot.texts import reminders as t
 from sop.model import Actor, RecordView
+from sop.notices import NoticeKind as OutboxKind
 from sop.reminder_service import Delivery, ReminderService
 from sop.reminders import NoticeKind
 
@@ -58,6 +56,10 @@ class ReminderSender:
     unconfirmed (for steps still open). The one repeat possible is thus a message to
     someone who had already received it when the process died mid-send: we prefer that
     to a lost escalation.
+
+    Messages go through the bot's rate limiter (Telegram's flood limits, retries of
+    flood waits and transient failures); with a ``dispatcher``, one that still fails is
+    recorded and reported like an undelivered notice (the admins hear of it, once).
     """
 
     def __init__(
@@ -65,19 +67,13 @@ class ReminderSender:
         bot: Bot,
         reminders: ReminderService,
         *,
-        attempts: int = 3,
-        backoff: float = 1.0,
-        max_wait: float = 60.0,
-        concurrency: int = 8,
+        dispatcher: NoticeDispatcher | None = None,
         tz: ZoneInfo = WIB,
     ) -> None:
         self.bot = bot
         self.reminders = reminders
-        self.attempts = max(attempts, 1)
-        self.backoff = backoff
-        self.max_wait = max_wait
+        self.dispatcher = dispatcher
         self.tz = tz
-        self._slots = asyncio.Semaphore(concurrency)
 
     async def deliver_due(self, *, catch_up: bool = False) -> int:
         """Send every notice due now; ``catch_up`` (at start) first re-sends claims a
@@ -92,7 +88,7 @@ class ReminderSender:
 
     async def deliver(self, deliveries: list[Delivery]) -> None:
         """Send claimed notices and confirm each once its messages are out."""
-        # All at once: one recipient's retries never hold up another's notice.
+        # All at once: the rate limiter paces each chat; one chat never holds up another.
         await asyncio.gather(*(self._deliver(delivery) for delivery in deliveries))
 
     def messages(self, delivery: Delivery, now: datetime) -> list[tuple[Actor, str]]:
@@ -115,7 +111,7 @@ class ReminderSender:
         markup = open_button(delivery.record)
         messages = self.messages(delivery, self.reminders.now())
         results = await asyncio.gather(
-            *(self.send(actor.telegram_id, text, markup) for actor, text in messages)
+            *(self.send(actor, text, markup, delivery.record) for actor, text in messages)
         )
         await self.reminders.confirm(delivery.claim_id, sum(results), late=delivery.late)
         lateness = self.reminders.now() - delivery.notice.at
@@ -128,38 +124,18 @@ class ReminderSender:
             " (late)" if delivery.late else "",
         )
 
-    async def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> bool:
-        """Send one message, retrying transient failures with exponential back-off a
-        bounded number of times; a blocked chat or a refused request is logged, not
-        retried. Never raises."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                async with self._slots:
-                    await self.bot.send_message(chat_id, text, reply_markup=markup)
-                return True
-            except Forbidden:
-                log.warning("user %s has blocked the bot; reminder not delivered", chat_id)
-                return False
-            except (BadRequest, InvalidToken) as exc:
-                log.warning("reminder to %s refused by Telegram: %s", chat_id, exc)
-                return False
-            except RetryAfter as exc:
-                wait = min(_retry_after_seconds(exc), self.max_wait)
-                error: Exception = exc
-            except TelegramError as exc:
-                wait = min(self.backoff * 2 ** (attempt - 1), self.max_wait)
-                error = exc
-            except Exception:
-                log.exception("reminder to %s failed", chat_id)
-                return False
-            if attempt == self.attempts:
-                log.error(
-                    "reminder to %s not delivered after %d attempts: %s", chat_id, attempt, error
-                )
-                return False
-            log.info("reminder to %s failed (%s); retrying in %.1fs", chat_id, error, wait)
-            await asyncio.sleep(wait)
-        return False
+    async def send(
+        self, actor: Actor, text: str, markup: InlineKeyboardMarkup | None, record: RecordView
+    ) -> bool:
+        """Send one message; True if it arrived. Never raises."""
+        if self.dispatcher is not None:
+            return await self.dispatcher.send_direct(
+                actor, text, markup, kind=OutboxKind.REMINDER, record=record
+            )
+        sent = await send_text(self.bot, actor.telegram_id, text, markup)
+        if not sent.delivered:
+            log.warning("reminder to %s not delivered: %s", actor.telegram_id, sent.detail)
+        return sent.delivered
 
 
 class ReminderScheduler:
@@ -309,7 +285,9 @@ def install(
     reminders = ReminderService(
         runtime.service, offsets=settings.reminder_offsets, quiet_hours=settings.quiet_period
     )
-    sender = ReminderSender(application.bot, reminders, tz=settings.tz)
+    sender = ReminderSender(
+        application.bot, reminders, dispatcher=application.bot_data.notices, tz=settings.tz
+    )
     scheduler = ReminderScheduler(
         application.job_queue, sender, reminders, check_interval=settings.reminder_check_interval
     )
@@ -324,13 +302,6 @@ def _whole_seconds(delta: timedelta) -> timedelta:
     """Round up to a whole second, so a reminder sent a moment after its planned time
     still says "sisa 10 menit", not "9 menit"."""
     return timedelta(seconds=max(math.ceil(delta.total_seconds() - 0.001), 0))
-
-
-def _retry_after_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 __all__ = ["ReminderScheduler", "ReminderSender", "install"]

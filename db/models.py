@@ -85,6 +85,15 @@ class UserRow(Base):
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the person first wrote to the bot or a message first reached them; None: the
+    #: person has never opened the bot (added on the command line, say).
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Since when messages to the person fail, and why ("blocked", "not_started", ...);
+    #: cleared as soon as they write to the bot again.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(32))
+    #: The admins were told that the person cannot be reached (once until they are back).
+    unreachable_alerted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class UserRoleRow(Base):
@@ -209,6 +218,7 @@ class StepRunRow(Base):
     # escalation; its start while its notices are not planned yet); None: nothing left.
     # The database is the schedule: sop/reminder_service.py.
     next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why the run was returned
 
 
 class AuditRow(Base):
@@ -417,3 +427,61 @@ class DocumentPageRow(Base):
     text_id: Mapped[int] = mapped_column(ForeignKey("document_texts.id", ondelete="CASCADE"))
     page: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+class NoticeRow(Base):
+    """One message to one person about one event (the outbox).
+
+    Written in the same transaction as the action that causes it, so a crash between the
+    commit and the sending loses nothing; the dispatcher claims it with a conditional
+    update (``status`` pending -> sending, with its ``claim`` token), so two instances
+    never send it twice, and records what came of it.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_due", "status", "next_at"),
+        Index("ix_notices_open_failures", "status", "resolved_at", "id"),
+        Index("ix_notices_recipient", "recipient_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who caused it
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    #: pending, sending, delivered, undelivered, superseded (no longer true: not sent)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before (a retry)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(32))  # why it was not delivered
+    detail: Mapped[str | None] = mapped_column(Text)  # Telegram's words, for the log
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The person who caused the notice has been told how it went (once).
+    actor_informed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: An undelivered notice is settled: sent again later, or no longer relevant.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecordCardRow(Base):
+    """A message with a record's card and its buttons, edited when the record moves on."""
+
+    __tablename__ = "record_cards"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index("ix_record_cards_record", "record_id", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # whose buttons it has
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)  # the record's version it shows
+    note: Mapped[str | None] = mapped_column(Text)  # what happened on it (HTML), kept
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

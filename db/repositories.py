@@ -442,10 +442,12 @@ class Repository:
         outcome: str,
         *,
         working_seconds: int,
+        reason: str | None = None,
     ) -> None:
-        """Finish a run; the actor's name is kept as it is now (a later rename of the
-        person does not rewrite who did it), and so is the working time it took (a later
-        change of the office calendar does not rewrite it either)."""
+        """Finish a run (``reason``: why it was returned); the actor's name is kept as it
+        is now (a later rename of the person does not rewrite who did it), and so is the
+        working time it took (a later change of the office calendar does not rewrite it
+        either)."""
         name = select(UserRow.full_name).where(UserRow.id == by).scalar_subquery()
         await self.session.execute(
             update(StepRunRow)
@@ -456,6 +458,7 @@ class Repository:
                 completed_by_name=name,
                 outcome=outcome,
                 working_seconds=working_seconds,
+                reason=reason,
             )
         )
 

@@ -502,7 +502,8 @@ async def _people_view(context: PpidContext, page: int) -> tuple[str, InlineKeyb
         nav.append(InlineKeyboardButton(t.BUTTON_NEXT, callback_data=PeoplePage(page + 1).pack()))
     if nav:
         rows.append(nav)
-    return t.people_page(shown, divisions, page, pages), InlineKeyboardMarkup(rows)
+    reach = await context.notices.outbox.reachability([p.user_id for p in shown])
+    return t.people_page(shown, divisions, page, pages, reach), InlineKeyboardMarkup(rows)
 
 
 async def pengguna(update: Update, context: PpidContext) -> None:

@@ -1151,10 +1151,13 @@ async def verified(update: Update, context: PpidContext) -> int:
         return _finish(context)
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await announce(context.bot, outcome, actor)
+    delivery = await announce(context.bot, outcome, actor)
     others = [a for a in outcome.notify if a.user_id != actor.user_id]
     assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, t.done(outcome.record, len(others)))
+    await context.bot.send_message(
+        update.effective_chat.id,
+        t.done(outcome.record, delivery.reached, anyone=bool(others), more=delivery.lines()),
+    )
     return _finish(context)
 
 

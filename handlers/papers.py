@@ -18,6 +18,7 @@ from bot.texts import papers as t
 from sop.errors import SopError
 from sop.model import Actor, RecordView, State, Step
 from sop.papers import HANDOVER_KINDS, DocumentKind, missing_for_consequence_test
+from sop.service import PpidService
 from sop.verification import FileStatus, IssuedPaper, PapersService, Verdict, format_code
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,23 @@ TEST_PAPERS = (DocumentKind.CONSEQUENCE_TEST, DocumentKind.CLASSIFICATION)
 
 def papers_of(context: PpidContext) -> PapersService:
     return PapersService(context.service, renderer(context.service.tz))
+
+
+async def papers_lines(service: PpidService, viewer: Actor, record: RecordView) -> str:
+    """A card's lines about the record's papers: those issued, with their codes, and how
+    to get the consequence-test sheet and the decision."""
+    if record.state is State.CANCELLED:
+        return ""
+    listed = await PapersService(service, renderer(service.tz)).listed(viewer, record.id)
+    latest = {kind: code for kind, code in listed}  # the latest code of each kind
+    lines = ["", t.CARD_PAPERS_HINT.format(number=texts.h(record.number))]
+    if latest:
+        shown = "; ".join(
+            f"{t.KIND_NAMES[kind.value]} <code>{format_code(code)}</code>"
+            for kind, code in latest.items()
+        )
+        lines.append(t.CARD_PAPERS.format(papers=shown))
+    return "\n".join(lines)
 
 
 def _caption(paper: IssuedPaper, record: RecordView) -> str:

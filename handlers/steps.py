@@ -40,7 +40,6 @@ from bot.notify import announce
 from bot.texts import records as record_texts
 from bot.texts import steps as t
 from handlers.callback_data import CallbackData, OpenRecord, RecordAction
-from handlers.full_text import with_full_text
 from handlers.papers import deliver_handover
 from handlers.records import show_record
 from sop.errors import (
@@ -51,6 +50,7 @@ from sop.errors import (
     StaleAction,
 )
 from sop.model import RecordView, Role, State, Step
+from sop.notices import NoticeKind
 from sop.papers import missing_for_consequence_test
 from sop.service import Outcome
 from sop.validation import validate_reason
@@ -150,26 +150,31 @@ def _now_text(context: PpidContext) -> str:
 
 
 async def _close_card(
-    context: PpidContext, chat_id: int, message_id: int | None, record: RecordView, status: str
+    context: PpidContext,
+    chat_id: int,
+    message_id: int | None,
+    record: RecordView,
+    status: str,
+    *,
+    buttons: bool = True,
 ) -> None:
-    """Re-render the card a button was pressed on, without buttons, with what happened.
+    """Re-render the card a button was pressed on with what happened (kept on the card
+    when it is edited later) and the person's buttons for the record as it is now
+    (``buttons=False``: none, a newer card follows).
 
     If the card cannot be edited (too old, deleted), the status is sent as a new message.
     """
-    service = context.service
-    if message_id is not None:
-        text = t.closed_card(record, service.clock.now(), status, service.tz)
-        try:
-            await context.bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=with_full_text(None, record, text),
-            )
-            return
-        except BadRequest as exc:
-            log.info("could not edit card %s in chat %s: %s", message_id, chat_id, exc)
+    if message_id is not None and await context.cards.close(
+        record, context.actor, chat_id, message_id, status, buttons=buttons
+    ):
+        return
     await context.bot.send_message(chat_id, status)
+
+
+def _query(update: Update) -> CallbackQuery:
+    query = update.callback_query
+    assert query is not None
+    return query
 
 
 def _pressed(query: CallbackQuery) -> int | None:
@@ -237,41 +242,52 @@ async def _complete_pressed(
 async def handover(update: Update, context: PpidContext) -> None:
     """The hand-over button: step 2 is done, the card closes and the Pejabat PPID are told."""
     actor = context.actor
-    pressed = await _complete_pressed(update, partial(context.service.complete_handover, actor))
-    if pressed is None:
-        return
-    query, outcome = pressed
-    await query.answer(t.ANSWER_HANDED_OVER)
-    status = t.HANDED_OVER.format(who=texts.h(actor.full_name), when=_now_text(context))
-    receivers = [a.full_name for a in outcome.notify if a.user_id != actor.user_id]
-    status += "\n" + (
-        t.PEJABAT_TOLD.format(names=t.names(receivers)) if receivers else t.NO_PEJABAT
-    )
-    await _close_card(context, actor.telegram_id, _pressed(query), outcome.record, status)
-    await announce(context.bot, outcome, actor, service=context.service)
-    await deliver_handover(context, actor, outcome.record)
+    complete = partial(context.service.complete_handover, actor)
+    async with context.cards.holding(actor.telegram_id, _pressed(_query(update))):
+        pressed = await _complete_pressed(update, complete)
+        if pressed is None:
+            return
+        query, outcome = pressed
+        await query.answer(t.ANSWER_HANDED_OVER)
+        delivery = await announce(context.bot, outcome, actor)
+        lines = [t.HANDED_OVER.format(who=texts.h(actor.full_name), when=_now_text(context))]
+        if not [a for a in outcome.notify if a.user_id != actor.user_id]:
+            lines.append(t.NO_PEJABAT)
+        elif delivery.reached:
+            lines.append(t.PEJABAT_TOLD.format(names=t.names(delivery.reached)))
+        lines += delivery.lines()
+        status = "\n".join(lines)
+        await _close_card(context, actor.telegram_id, _pressed(query), outcome.record, status)
+        await deliver_handover(context, actor, outcome.record)
 
 
 # -- step 3: receive -------------------------------------------------------------------
 async def accept(update: Update, context: PpidContext) -> None:
     """The accept button: the softcopy is copied into PPID storage, verified and numbered."""
     actor = context.actor
-    pressed = await _complete_pressed(update, partial(context.service.complete_receive, actor))
-    if pressed is None:
-        return
-    query, outcome = pressed
-    record = outcome.record
-    number = record.register_number or record.number
-    await query.answer(t.ANSWER_STORED.format(number=number))
-    status = t.STORED.format(
-        who=texts.h(actor.full_name),
-        when=_now_text(context),
-        number=texts.h(number),
-        copies=sum(1 for f in record.files if f.area == Area.PPID),
-    )
-    await _close_card(context, actor.telegram_id, _pressed(query), record, status)
-    await announce(context.bot, outcome, actor, service=context.service)
-    await deliver_handover(context, actor, record)
+    complete = partial(context.service.complete_receive, actor)
+    async with context.cards.holding(actor.telegram_id, _pressed(_query(update))):
+        pressed = await _complete_pressed(update, complete)
+        if pressed is None:
+            return
+        query, outcome = pressed
+        record = outcome.record
+        number = record.register_number or record.number
+        await query.answer(t.ANSWER_STORED.format(number=number))
+        delivery = await announce(context.bot, outcome, actor)
+        lines = [
+            t.STORED.format(
+                who=texts.h(actor.full_name),
+                when=_now_text(context),
+                number=texts.h(number),
+                copies=sum(1 for f in record.files if f.area == Area.PPID),
+            )
+        ]
+        if delivery.reached:
+            lines.append(t.TOLD.format(names=t.names(delivery.reached)))
+        lines += delivery.lines()
+        await _close_card(context, actor.telegram_id, _pressed(query), record, "\n".join(lines))
+        await deliver_handover(context, actor, record)
 
 
 # -- returning a record (steps 2 and 3) ------------------------------------------------
@@ -376,8 +392,14 @@ async def return_reason(update: Update, context: PpidContext) -> int | None:
     except InvalidInput as exc:
         await message.reply_text(f"{exc.message}\n{t.RETURN_REASON_RETRY}")
         return None
+    async with context.cards.holding(context.actor.telegram_id, pending.get("card")):
+        return await _return(message, context, pending, Step(pending["target"]), reason)
+
+
+async def _return(
+    message: Message, context: PpidContext, pending: dict[str, Any], target: Step, reason: str
+) -> int | None:
     actor = context.actor
-    target = Step(pending["target"])
     try:
         outcome = await context.service.return_record(
             actor, pending["record_id"], target, reason, expected_version=pending["version"]
@@ -391,10 +413,18 @@ async def return_reason(update: Update, context: PpidContext) -> int | None:
         return ConversationHandler.END
     _user_data(context).pop(RETURN_KEY, None)
     record = outcome.record
-    told = [a.full_name for a in outcome.notify if a.user_id != actor.user_id]
-    done = t.RETURNED_DONE.format(number=texts.h(record.number), target=t.RETURN_TARGETS[target])
-    done += "\n" + (t.RETURNED_TOLD.format(names=t.names(told)) if told else t.RETURNED_NOBODY)
-    await message.reply_text(done)
+    delivery = await announce(context.bot, outcome, actor)
+    lines = [t.RETURNED_DONE.format(number=texts.h(record.number), target=t.RETURN_TARGETS[target])]
+    told = delivery.reached_of(NoticeKind.RETURNED)
+    if not outcome.notify:
+        lines.append(t.RETURNED_NOBODY)
+    elif told:
+        lines.append(t.RETURNED_TOLD.format(names=t.names(told)))
+    also = delivery.reached_of(NoticeKind.RETURN_INFO)
+    if also:
+        lines.append(t.ALSO_TOLD.format(names=t.names(also)))
+    lines += delivery.lines()
+    await message.reply_text("\n".join(lines))
     status = t.RETURNED_STATUS.format(
         target=t.RETURN_TARGETS[target],
         who=texts.h(actor.full_name),
@@ -403,7 +433,6 @@ async def return_reason(update: Update, context: PpidContext) -> int | None:
     )
     if pending.get("card") is not None:
         await _close_card(context, actor.telegram_id, pending["card"], record, status)
-    await announce(context.bot, outcome, actor, service=context.service)
     return ConversationHandler.END
 
 
@@ -563,6 +592,13 @@ async def fix_value(update: Update, context: PpidContext) -> int | None:
         _user_data(context).pop(FIX_KEY, None)
         await message.reply_text(texts.CANCELLED)
         return ConversationHandler.END
+    async with context.cards.holding(context.actor.telegram_id, pending.get("card")):
+        return await _fix(update, message, context, pending)
+
+
+async def _fix(
+    update: Update, message: Message, context: PpidContext, pending: dict[str, Any]
+) -> int | None:
     field = pending["field"]
     label = t.EDIT_FIELD_LABELS[field]
     actor = context.actor
@@ -586,7 +622,10 @@ async def fix_value(update: Update, context: PpidContext) -> int | None:
         status = t.FIX_STATUS.format(
             label=label, who=texts.h(actor.full_name), when=_now_text(context)
         )
-        await _close_card(context, actor.telegram_id, pending["card"], record, status)
+        # The corrected record gets a new card below; this one keeps no buttons.
+        await _close_card(
+            context, actor.telegram_id, pending["card"], record, status, buttons=False
+        )
     await show_record(update, context, record)
     return ConversationHandler.END
 

@@ -205,6 +205,7 @@ class StepRunView:
     outcome: str | None
     overdue_at: datetime | None
     working: timedelta | None = None  # office working time it took, kept when it finished
+    reason: str | None = None  # why the run was returned
 
     def lateness(self, now: datetime) -> timedelta:
         """How far past its due time the step finished (or is, while open); zero if on time."""

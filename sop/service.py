@@ -69,6 +69,7 @@ from sop.model import (
     StepRunView,
     Task,
 )
+from sop.notices import NoticeKind, queue_notices
 from sop.papers import CONSEQUENCE_TEST_FIELDS, missing_for_consequence_test
 from sop.softcopy import softcopy_type
 from sop.validation import (
@@ -118,10 +119,12 @@ StorageFullListener = Callable[[StorageFullEvent], Awaitable[bool]]
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What an action changed, and who should hear about it."""
+    """What an action changed, who should hear about it, and the notices (outbox rows,
+    written in the action's transaction) that tell them."""
 
     record: RecordView
     notify: tuple[Actor, ...]
+    notices: tuple[int, ...] = ()
 
 
 def register_number(year: int, number: int) -> str:
@@ -243,12 +246,20 @@ class PpidService:
         return self.calendar.add(start, self.step_deadline)
 
     async def _close_run(
-        self, repo: Repository, run: StepRunRow, now: datetime, by: int | None, outcome: str
+        self,
+        repo: Repository,
+        run: StepRunRow,
+        now: datetime,
+        by: int | None,
+        outcome: str,
+        *,
+        reason: str | None = None,
     ) -> None:
-        """Close a step run, keeping the working time it took by today's office calendar."""
+        """Close a step run, keeping the working time it took by today's office calendar
+        (``reason``: why it was returned)."""
         working = self.calendar.working_time_between(run.started_at, now)
         seconds = max(round(working.total_seconds()), 0)
-        await repo.close_run(run.id, now, by, outcome, working_seconds=seconds)
+        await repo.close_run(run.id, now, by, outcome, working_seconds=seconds, reason=reason)
 
     # -- people ------------------------------------------------------------------------
     async def actor_by_telegram(self, telegram_id: int) -> Actor | None:
@@ -453,6 +464,7 @@ class PpidService:
                 if invitation.division_id is not None:
                     user.division_id = invitation.division_id
                 user.active = True
+                user.contacted_at = user.contacted_at or now  # they wrote to the bot
                 await repo.grant_role(user.id, role, now, invitation.created_by)
                 await self.audit(
                     repo,
@@ -564,6 +576,7 @@ class PpidService:
             working=(
                 timedelta(seconds=run.working_seconds) if run.working_seconds is not None else None
             ),
+            reason=run.reason,
         )
 
     @staticmethod
@@ -832,7 +845,23 @@ class PpidService:
                 record_id=row.id,
                 details={"fields": sorted(changes), "changes": changed},
             )
-            return await self.view(repo, row)
+            updated = await self.view(repo, row)
+            # Those who acted on the record hear of a correction made by someone else.
+            await queue_notices(
+                repo,
+                NoticeKind.CORRECTED,
+                await self._involved(repo, updated),
+                now=row.updated_at,
+                record_id=row.id,
+                actor=actor,
+                params={
+                    "version": updated.version,
+                    "who": actor.full_name,
+                    "fields": sorted(changes),
+                },
+            )
+        await self.emit(updated)
+        return updated
 
     async def _change_division(
         self, actor: Actor, record_id: int, division_id: object, expected_version: int | None
@@ -1468,7 +1497,7 @@ class PpidService:
             assert view.current_run is not None
             open_run = await repo.open_run_of(record_id)
             assert open_run is not None
-            await self._close_run(repo, open_run, now, actor.user_id, "returned")
+            await self._close_run(repo, open_run, now, actor.user_id, "returned", reason=reason)
             if not await repo.compare_and_set(
                 record_id,
                 view.version,
@@ -1486,7 +1515,35 @@ class PpidService:
                 details={"from_step": int(current), "to_step": int(to_step), "reason": reason},
             )
             fresh = await self.view(repo, await self.load(repo, actor, record_id, lock=True))
-            outcome = Outcome(fresh, await self.responsible_in(repo, fresh))
+            responsible = await self.responsible_in(repo, fresh)
+            params = {
+                "version": fresh.version,
+                "who": actor.full_name,
+                "reason": reason,
+                "from_step": int(current),
+                "to_step": int(to_step),
+            }
+            notices = await queue_notices(
+                repo,
+                NoticeKind.RETURNED,
+                responsible,
+                now=now,
+                record_id=record_id,
+                actor=actor,
+                params=params,
+            )
+            # Everyone else who acted on the record hears of it too.
+            told = {a.user_id for a in responsible}
+            notices += await queue_notices(
+                repo,
+                NoticeKind.RETURN_INFO,
+                [a for a in await self._involved(repo, fresh) if a.user_id not in told],
+                now=now,
+                record_id=record_id,
+                actor=actor,
+                params=params,
+            )
+            outcome = Outcome(fresh, responsible, notices)
         await self.emit(outcome.record)
         return outcome
 
@@ -1647,7 +1704,16 @@ class PpidService:
             if next_step is None
             else await self.responsible_in(repo, fresh)
         )
-        return Outcome(fresh, notify)
+        notices = await queue_notices(
+            repo,
+            _NOTICE_AFTER[step],
+            notify,
+            now=now,
+            record_id=record.id,
+            actor=actor,
+            params={"version": fresh.version, "who": actor.full_name, "step": int(step)},
+        )
+        return Outcome(fresh, notify, notices)
 
     # -- integrity ---------------------------------------------------------------------
     async def verify_audit_chain(self) -> list[ChainProblem]:
@@ -1664,6 +1730,14 @@ def _ever_submitted(record: RecordView) -> bool:
     """Whether step 1 of ``record`` was ever completed (a returned record was)."""
     return any(r.step is Step.PRODUCE and r.outcome == "done" for r in record.runs)
 
+
+#: What the people after a step hear: the next step waits on them; step 3 is the package
+#: with the accept and return buttons; a stored record is news for everyone involved.
+_NOTICE_AFTER = {
+    Step.PRODUCE: NoticeKind.NEXT_STEP,
+    Step.HANDOVER: NoticeKind.RECEIVE,
+    Step.RECEIVE: NoticeKind.STORED,
+}
 
 _ROLE_REFUSALS = {
     Step.PRODUCE: "Langkah 1 hanya dapat diselesaikan oleh Petugas PPID.",

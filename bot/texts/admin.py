@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.texts import ROLE_NAMES, STEP_NAMES, h, wib
 from bot.texts.fitting import button_text, shorten
+from bot.texts.notices import REASONS
 from sop.model import Actor, Division, Invitation, Role
+from sop.outbox import Reach
 from sop.people import OpenInvitation, Redeemed, RevocationWarning, WrongCodes
 
 ADMIN_ONLY = "Maaf, perintah ini hanya untuk admin PPID."
@@ -138,8 +140,15 @@ PEOPLE_FOOTER = "Tekan tombol <i>Cabut</i> untuk mencabut suatu peran. Undang or
 ROLE_GONE = "Orang ini sudah tidak memiliki peran tersebut."
 
 
-def people_page(people: list[Actor], divisions: dict[int, str], page: int, pages: int) -> str:
-    """One page of the people list: name, @username, roles and division."""
+def people_page(
+    people: list[Actor],
+    divisions: dict[int, str],
+    page: int,
+    pages: int,
+    reach: dict[int, Reach] | None = None,
+) -> str:
+    """One page of the people list: name, @username, roles and division, and whether the
+    bot can reach them (never opened the bot, or messages to them fail)."""
     header = "<b>Pengguna terdaftar</b>"
     if pages > 1:
         header += f" (halaman {page + 1} dari {pages})"
@@ -147,9 +156,23 @@ def people_page(people: list[Actor], divisions: dict[int, str], page: int, pages
     for person in people:
         lines.append(f"• {person_label(person)}")
         lines.append(f"   {roles_line(person, divisions)}")
+        state = reach_line((reach or {}).get(person.user_id))
+        if state:
+            lines.append(f"   {state}")
     lines.append("")
     lines.append(PEOPLE_FOOTER)
     return "\n".join(lines)
+
+
+def reach_line(reach: Reach | None) -> str | None:
+    """⚠️ when the bot cannot reach the person; None when it can."""
+    if reach is None:
+        return None
+    if reach.unreachable is not None:
+        return f"⚠️ tidak dapat dihubungi: {REASONS[reach.unreachable]}"
+    if not reach.opened:
+        return "⚠️ belum membuka bot"
+    return None
 
 
 def person_label(person: Actor) -> str:

@@ -417,7 +417,11 @@ def confirm_card(record: RecordView, texts: str = "") -> str:
     return fit_record(record, render)
 
 
-def done(record: RecordView, notified: int) -> str:
+def done(
+    record: RecordView, reached: list[str], *, anyone: bool, more: list[str] | None = None
+) -> str:
+    """Step 1 is done: when step 2 is due, and which Petugas Dokumentasi the notice
+    reached (``more``: who could not be reached, who is still being sent to)."""
     lines = [
         f"✅ <b>Langkah 1 selesai.</b> {h(record.number)} · {h(record.fields.title)}",
         f"Softcopy tersimpan di penyimpanan bagian {h(record.division_name)}.",
@@ -426,11 +430,13 @@ def done(record: RecordView, notified: int) -> str:
         lines.append(
             f"Batas waktu langkah 2 (Petugas Dokumentasi): {wib(record.current_run.due_at)}."
         )
-    lines.append(
-        "Petugas Dokumentasi sudah diberi tahu."
-        if notified
-        else "⚠️ Belum ada Petugas Dokumentasi terdaftar; mohon hubungi admin PPID."
-    )
+    if not anyone:
+        lines.append("⚠️ Belum ada Petugas Dokumentasi terdaftar; mohon hubungi admin PPID.")
+    elif reached:
+        lines.append(
+            f"Petugas Dokumentasi yang sudah diberi tahu: {', '.join(h(n) for n in reached)}."
+        )
+    lines.extend(more or [])
     return "\n".join(lines)
 
 

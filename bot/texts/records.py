@@ -65,6 +65,7 @@ AUDIT_ACTIONS = {
     "file.read": "softcopy diunduh",
     "file.merged": "foto digabung menjadi PDF",
     "file.moved": "softcopy dipindah ke penyimpanan bagian baru",
+    "file.sent": "softcopy dikirim",
     "step1.done": "langkah 1 selesai",
     "step2.done": "langkah 2 selesai (diserahkan)",
     "step3.done": "langkah 3 selesai (diterima dan disimpan)",
@@ -103,6 +104,8 @@ def _run_lines(
     if step_run.completed_at is not None:
         times += f" · selesai {_moment(step_run.completed_at, start, tz)}"
     lines = [f"• {STEP_NAMES[step_run.step]}{attempt}: {status}{who}{mark}", times]
+    if step_run.outcome == "returned" and step_run.reason:
+        lines.append(f"  alasan: <i>{h(_clip(step_run.reason, 300))}</i>")
     if time is not None:
         spent = f"  waktu kerja {durasi(time.working)}"
         if time.wall != time.working:
@@ -115,9 +118,14 @@ def _trail_line(entry: TrailEntry, tz: ZoneInfo) -> str:
     local = entry.at.astimezone(tz)
     what = AUDIT_ACTIONS.get(entry.action, entry.action)
     details = entry.details
-    if entry.action in {"file.stored", "file.read", "file.detached", "file.moved"} and details.get(
-        "name"
-    ):
+    if entry.action == "file.sent" and details.get("name"):
+        what += f" ke {details.get('to_name', '?')}: {_clip(str(details['name']), 60)}"
+    elif entry.action in {
+        "file.stored",
+        "file.read",
+        "file.detached",
+        "file.moved",
+    } and details.get("name"):
         what += f": {_clip(str(details['name']), 60)}"
     elif entry.action == "file.merged" and isinstance(photos := details.get("photos"), list):
         what += f": {len(photos)} foto → {_clip(str(details.get('name', '')), 60)}"

@@ -76,7 +76,10 @@ HELP_ROLE = {
         "<b>Admin</b>\n"
         "/undang — membuat tautan undangan sekali pakai (berlaku 24 jam) untuk suatu peran\n"
         "/undangan — undangan yang belum dipakai, dan membatalkannya\n"
-        "/pengguna — daftar pengguna dan peran, serta mencabut peran\n"
+        "/pengguna — daftar pengguna dan peran (juga siapa yang belum membuka bot), serta "
+        "mencabut peran\n"
+        "/ringkasan — langkah terbuka per langkah dan per orang, yang terlambat lebih dulu, "
+        "dan pemberitahuan yang tidak sampai\n"
         "/libur — hari libur dan jam kerja kantor; /libur tambah atau /libur hapus tanggal"
     ),
 }

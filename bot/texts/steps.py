@@ -71,6 +71,7 @@ NO_PEJABAT = (
     "⚠️ Belum ada Pejabat PPID aktif yang dapat menerima berkas ini. "
     "Mohon hubungi admin PPID agar menambahkan Pejabat PPID."
 )
+TOLD = "Diberi tahu: {names}."
 ANSWER_STORED = "Tersimpan sebagai {number}."
 STORED = (
     "✅ <b>Diterima dan disimpan di penyimpanan internal PPID</b> oleh {who} pada {when}.\n"
@@ -153,6 +154,7 @@ RETURN_REASON_RETRY = "Silakan tulis alasannya lagi, atau ketik /batal."
 RETURN_ABANDONED = "Pengembalian tidak dilanjutkan. Buka berkasnya lagi bila perlu."
 RETURNED_DONE = "↩️ <b>{number}</b> dikembalikan ke {target}."
 RETURNED_TOLD = "Pemberitahuan beserta alasannya dikirim kepada: {names}."
+ALSO_TOLD = "Juga diberi tahu: {names}."
 RETURNED_NOBODY = "⚠️ Belum ada petugas aktif untuk langkah tersebut. Mohon hubungi admin PPID."
 RETURNED_STATUS = (
     "↩️ <b>Dikembalikan ke {target}</b> oleh {who} pada {when}.\nAlasan: <i>{reason}</i>"

@@ -15,6 +15,13 @@ from sop.model import Actor, Role
 from tests.emulator import BotApiEmulator, FakeUser
 
 ADMIN_ID = 900
+#: Telegram's flood limits as ppidbot assumes them by default (bot/config.py).
+FLOOD_LIMITS: dict[str, Any] = {
+    "send_rate_per_chat": 1,
+    "send_burst_per_chat": 3,
+    "send_rate_overall": 30,
+    "send_rate_per_group": 20,
+}
 
 
 class BotHarness:
@@ -39,6 +46,12 @@ class BotHarness:
             # No text worker (its notices arrive at their own pace); the tests of the
             # document texts turn it on.
             "document_texts": False,
+            # Telegram's per-chat pace would only slow tests that play a person's burst of
+            # messages; the flood tests pass the real figures (FLOOD_LIMITS) themselves.
+            "send_rate_per_chat": 1000,
+            "send_burst_per_chat": 1000,
+            "send_rate_overall": 10000,
+            "send_rate_per_group": 100000,
         }
         values.update(overrides)
         self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -105,7 +105,7 @@ async def hand_over(o: Office, card: BotMessage) -> BotMessage:
     query = await sari.press(card, text=rec.BUTTON_HANDOVER)
     assert (await sari.wait_for_answer(query))["text"] == st.ANSWER_HANDED_OVER
     closed = await sari.wait_for_edit(card.message_id)
-    assert closed.buttons() == []
+    assert button_texts(closed) == [rec.BUTTON_FILES]  # nothing left to do, but read
     assert "Diserahkan ke Pejabat PPID oleh Sari Dokumentasi" in closed.text
     assert "Pejabat PPID yang diberi tahu: Andi Pejabat, Dewi Pejabat." in closed.text
     return closed
@@ -197,6 +197,7 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     # -- step 3, first round: both Pejabat get card, file and buttons; Andi returns it ---
     andi_notice, andi_copy = await receipt(andi, "BRK-1")
     dewi_notice, dewi_copy = await receipt(dewi, "BRK-1")
+    dewi_first_accept = dict(dewi_notice.buttons())[rec.BUTTON_ACCEPT]
     assert andi_copy == dewi_copy == first
     assert "Dasar hukum: Pasal 17 huruf h UU 14/2008" in andi_notice.text
     first_accept = dict(andi_notice.buttons())[rec.BUTTON_ACCEPT]  # the card is edited below
@@ -216,7 +217,10 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     returned = await andi.wait_for("dikembalikan ke Langkah 1 (Petugas PPID)")
     assert "Pemberitahuan beserta alasannya dikirim kepada: Rina Petugas." in returned.text
     closed = await andi.wait_for_edit(andi_notice.message_id)
-    assert closed.buttons() == [] and "Dikembalikan ke Langkah 1" in closed.text
+    assert button_texts(closed) == [rec.BUTTON_FILES] and "Dikembalikan ke Langkah 1" in closed.text
+    # Dewi's card of this round follows the record back to step 1, with the reason.
+    followed = await dewi.wait_for_edit(dewi_notice.message_id)
+    assert button_texts(followed) == [rec.BUTTON_FILES] and REASON in followed.text
 
     # -- step 1 again: Rina reads the reason and corrects the softcopy with "Perbaiki" ---
     told = await rina.wait_for("dikembalikan ke")
@@ -246,31 +250,35 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     # -- step 3 again: the other Pejabat accepts -----------------------------------------
     andi_notice2, andi_copy = await receipt(andi, "BRK-1")
     dewi_notice2, dewi_copy = await receipt(dewi, "BRK-1")
+    andi_second = {text: data for text, data in andi_notice2.buttons()}
+    # A record that comes back says why it was returned the first time.
+    assert "Sebelumnya dikembalikan oleh Andi Pejabat" in andi_notice2.text
+    assert REASON in andi_notice2.text
     assert andi_copy == dewi_copy == corrected
     rina.mark()
     sari.mark()
     query = await dewi.press(dewi_notice2, text=rec.BUTTON_ACCEPT)
     assert (await dewi.wait_for_answer(query))["text"] == f"Tersimpan sebagai {DIK}."
     stored_card = await dewi.wait_for_edit(dewi_notice2.message_id)
-    assert stored_card.buttons() == []
+    assert button_texts(stored_card) == [rec.BUTTON_FILES]
     assert f"Nomor register: {DIK} · 1 salinan, checksum SHA-256 cocok." in stored_card.text
     for person in (rina, sari):
         announced = await person.wait_for(DIK)
         assert f"{DIK} “{TITLE}” telah diterima dan disimpan" in announced.text
         assert "oleh Dewi Pejabat" in announced.text
 
-    # -- Andi's cards are stale: a clear answer, nothing changes -------------------------
+    # -- Andi's card follows: stored, no buttons to act; old buttons replayed are stale ---
     stored = await final_record(harness, o.rina.actor, 1)
-    for owner, message, button in (
-        (andi, andi_notice2, rec.BUTTON_ACCEPT),
-        (andi, andi_notice2, rec.BUTTON_RETURN),
-        (dewi, dewi_notice, rec.BUTTON_ACCEPT),  # Dewi's card of the first round
+    followed = await andi.wait_for_edit(andi_notice2.message_id)
+    assert button_texts(followed) == [rec.BUTTON_FILES] and DIK in followed.text
+    for owner, message_id, data in (
+        (andi, andi_notice2.message_id, andi_second[rec.BUTTON_ACCEPT]),
+        (andi, andi_notice2.message_id, andi_second[rec.BUTTON_RETURN]),
+        (dewi, dewi_notice.message_id, dewi_first_accept),  # Dewi's card of the first round
+        (andi, andi_notice.message_id, first_accept),  # Andi's first card
     ):
-        answer = await owner.wait_for_answer(await owner.press(message, text=button))
+        answer = await owner.wait_for_answer(await owner.press_raw(message_id, data))
         assert STALE in answer["text"] and answer["show_alert"] is True
-    # The accept button of Andi's first card (its buttons are gone; a client replays it).
-    answer = await andi.wait_for_answer(await andi.press_raw(andi_notice.message_id, first_accept))
-    assert STALE in answer["text"] and answer["show_alert"] is True
 
     # -- the final state ---------------------------------------------------------------------
     record = await final_record(harness, o.rina.actor, 1)
@@ -296,8 +304,11 @@ async def test_whole_sop_with_a_return_to_step_1_and_a_corrected_pdf(
     assert record.completer(Step.HANDOVER) == o.sari.actor.user_id
     assert record.completer(Step.RECEIVE) == o.dewi.actor.user_id
     trail = await runtime.service.audit_trail(o.rina.actor, 1)
+    # Sari downloaded the softcopies; the bot sent them to Andi and Dewi ("dikirim ke").
     readers = {e.actor_user_id for e in trail if e.action == "file.read"}
-    assert readers == {o.sari.actor.user_id, o.andi.actor.user_id, o.dewi.actor.user_id}
+    assert readers == {o.sari.actor.user_id}
+    sent_to = {e.details["to"] for e in trail if e.action == "file.sent"}
+    assert sent_to == {o.andi.actor.user_id, o.dewi.actor.user_id}
     returns = [e.details for e in trail if e.action == "record.returned"]
     assert [(d.get("reason"), d.get("to_step")) for d in returns] == [(REASON, 1)]
     assert await runtime.service.verify_audit_chain() == []

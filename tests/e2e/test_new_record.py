@@ -96,7 +96,7 @@ async def test_whole_step_one_with_a_pdf(harness: BotHarness) -> None:
     done = await rina.wait_for("Langkah 1 selesai")
     assert "BRK-1" in done.text
     assert "Senin, 23 November 2026 09.00 WIB" in done.text  # step 2 due one hour later
-    assert "Petugas Dokumentasi sudah diberi tahu" in done.text
+    assert "Petugas Dokumentasi yang sudah diberi tahu: Sari Dokumentasi." in done.text
 
     notice = await sari.wait_for("menunggu Anda")
     assert TITLE in notice.text

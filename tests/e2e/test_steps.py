@@ -81,6 +81,15 @@ def data_of(message: BotMessage, action: str) -> str | None:
     )
 
 
+def actions(message: BotMessage) -> list[str]:
+    """The actions a card offers that change the record (a download changes nothing)."""
+    return [
+        data.split(":")[1]
+        for _, data in message.buttons()
+        if data and data.startswith("act:") and not data.startswith("act:files:")
+    ]
+
+
 async def open_via_serahkan(dokumentasi: FakeUser, record: RecordView) -> BotMessage:
     """/serahkan, then the record's open button: its card with the step-2 buttons."""
     dokumentasi.mark()
@@ -127,7 +136,8 @@ async def test_handover_reaches_every_pejabat_with_summary_files_and_buttons(
     assert data_of(card, "fix") and data_of(card, "return") and data_of(card, "files")
 
     edited = await hand_over(harness, o, record)
-    assert edited.buttons() == []
+    assert actions(edited) == []
+    assert data_of(edited, "files") is not None  # the softcopies can still be read
     assert "Diserahkan ke Pejabat PPID" in edited.text
     assert "Sari Dokumentasi" in edited.text
     assert "Andi Pejabat, Dewi Pejabat" in edited.text
@@ -146,11 +156,12 @@ async def test_handover_reaches_every_pejabat_with_summary_files_and_buttons(
         assert await pejabat.phone.download(document) == content
         assert hashlib.sha256(content).hexdigest() in document.text
 
-    # Each Pejabat's copy was read in their own name: the audit log says who received it.
+    # The bot pushed each Pejabat their copy: "dikirim ke", not a download by them.
     runtime = await harness.runtime()
     trail = await runtime.service.audit_trail(o.pejabat1.actor, record.id)
-    readers = {entry.actor_user_id for entry in trail if entry.action == "file.read"}
-    assert readers == {o.pejabat1.actor.user_id, o.pejabat2.actor.user_id}
+    sent_to = {entry.details["to"] for entry in trail if entry.action == "file.sent"}
+    assert sent_to == {o.pejabat1.actor.user_id, o.pejabat2.actor.user_id}
+    assert not [entry for entry in trail if entry.action == "file.read"]
     # The Petugas PPID is not disturbed at step 2.
     assert not [m for m in o.petugas.phone.inbox if m.text and "menunggu" in m.text]
     assert harness.emulator.failed_calls() == []
@@ -163,6 +174,7 @@ async def test_accept_stores_numbers_and_tells_everyone_involved(harness: BotHar
     await hand_over(harness, o, record)
     notice1, _ = await receive_notice(o.pejabat1.phone, record)
     notice2, _ = await receive_notice(o.pejabat2.phone, record)
+    old_buttons = {action: data_of(notice2, action) for action in ("accept", "return")}
     o.petugas.phone.mark()
     o.dokumentasi.phone.mark()
 
@@ -172,7 +184,7 @@ async def test_accept_stores_numbers_and_tells_everyone_involved(harness: BotHar
     answer = await o.pejabat1.phone.wait_for_answer(query)
     assert answer["text"] == "Tersimpan sebagai DIK-2026-0001."
     closed = await o.pejabat1.phone.wait_for_edit(notice1.message_id)
-    assert closed.buttons() == []
+    assert actions(closed) == []
     assert "Nomor register: DIK-2026-0001" in closed.text
     assert "Diterima dan disimpan di penyimpanan internal PPID oleh Andi Pejabat" in closed.text
 
@@ -197,13 +209,16 @@ async def test_accept_stores_numbers_and_tells_everyone_involved(harness: BotHar
     query = await o.pejabat1.phone.press_raw(notice1.message_id, accept_data)
     answer = await o.pejabat1.phone.wait_for_answer(query)
     assert STALE in answer["text"] and answer["show_alert"]
-    # The other Pejabat's card is stale now.
-    query = await o.pejabat2.phone.press(notice2, text=record_texts.BUTTON_ACCEPT)
-    answer = await o.pejabat2.phone.wait_for_answer(query)
-    assert STALE in answer["text"] and answer["show_alert"]
-    query = await o.pejabat2.phone.press(notice2, text=record_texts.BUTTON_RETURN)
-    answer = await o.pejabat2.phone.wait_for_answer(query)
-    assert STALE in answer["text"]
+    # The other Pejabat's card followed the record: stored, no accept or return any more.
+    refreshed = await o.pejabat2.phone.wait_for_edit(notice2.message_id)
+    assert actions(refreshed) == []
+    assert "Tersimpan di storage internal PPID" in refreshed.text
+    # Its old buttons, replayed by a client, change nothing.
+    for old_data in old_buttons.values():
+        assert old_data is not None
+        query = await o.pejabat2.phone.press_raw(notice2.message_id, old_data)
+        answer = await o.pejabat2.phone.wait_for_answer(query)
+        assert STALE in answer["text"] and answer["show_alert"]
 
     after = await load(harness, record.id)
     assert after.version == stored.version
@@ -339,6 +354,8 @@ async def test_return_to_step_1_tells_the_petugas_the_reason(harness: BotHarness
     await hand_over(harness, o, record)
     notice1, _ = await receive_notice(o.pejabat1.phone, record)
     notice2, _ = await receive_notice(o.pejabat2.phone, record)
+    old_accept = data_of(notice2, "accept")
+    assert old_accept is not None
     pejabat = o.pejabat1.phone
 
     query = await pejabat.press(notice1, text=record_texts.BUTTON_RETURN)
@@ -366,7 +383,7 @@ async def test_return_to_step_1_tells_the_petugas_the_reason(harness: BotHarness
     done = await pejabat.wait_for("dikembalikan ke Langkah 1 (Petugas PPID)")
     assert "Rina Petugas" in done.text
     closed = await pejabat.wait_for_edit(notice1.message_id)
-    assert closed.buttons() == [] and "Dikembalikan ke Langkah 1" in closed.text
+    assert actions(closed) == [] and "Dikembalikan ke Langkah 1" in closed.text
 
     told = await o.petugas.phone.wait_for(  # not the handover record's PDF of step 2
         lambda m: m.kind == "text" and m.text is not None and record.number in m.text
@@ -378,8 +395,11 @@ async def test_return_to_step_1_tells_the_petugas_the_reason(harness: BotHarness
     assert returned.return_reason == reason
     assert returned.current_run is not None and returned.current_run.attempt == 2
 
-    # The other Pejabat's card is stale now; nothing changes.
-    query = await o.pejabat2.phone.press(notice2, text=record_texts.BUTTON_ACCEPT)
+    # The other Pejabat's card followed the record back to step 1: no buttons of step 3,
+    # and the reason is on it; its old button, replayed, changes nothing.
+    refreshed = await o.pejabat2.phone.wait_for_edit(notice2.message_id)
+    assert actions(refreshed) == [] and reason in refreshed.text
+    query = await o.pejabat2.phone.press_raw(notice2.message_id, old_accept)
     answer = await o.pejabat2.phone.wait_for_answer(query)
     assert STALE in answer["text"]
     assert (await load(harness, record.id)).version == returned.version
@@ -405,7 +425,10 @@ async def test_return_to_step_2_reopens_the_handover(harness: BotHarness) -> Non
         lambda m: m.kind == "text" and m.text is not None and record.number in m.text
     )
     assert "Langkah 2" in told.text and "Softcopy belum didata lengkap" in told.text
-    assert not [m for m in o.petugas.phone.inbox if m.text and "dikembalikan" in m.text]
+    # The Petugas PPID acted on the record (step 1): told too, but nothing waits on them.
+    info = await o.petugas.phone.wait_for("dikembalikan ke Langkah 2")
+    assert "Softcopy belum didata lengkap" in info.text and "Dewi Pejabat" in info.text
+    assert "Batas waktu" not in info.text
     returned = await load(harness, record.id)
     assert returned.state is State.SUBMITTED
 
