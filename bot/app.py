@@ -116,7 +116,7 @@ def install_notices(
     (notices left by a crash, retries, changes made on the command line)."""
     settings = runtime.settings
     spawn = background(application)
-    outbox = OutboxService(runtime.service)
+    outbox = OutboxService(runtime.service, lease=settings.notice_lease)
     cards = CardTracker(
         application.bot,
         outbox,
@@ -136,7 +136,7 @@ def install_notices(
         raise RuntimeError("python-telegram-bot's JobQueue is missing: install the job-queue extra")
 
     async def sweep(context: PpidContext) -> None:
-        await dispatcher.sweep()
+        dispatcher.kick()  # in the background: a long sweep never holds up the next check
 
     application.job_queue.run_once(sweep, when=0, name=SWEEP_START_JOB)
     application.job_queue.run_repeating(

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     #: How long an action waits for its notices before answering; notices still under
     #: way then are reported when they end (only if one could not be delivered).
     notice_wait: timedelta = timedelta(seconds=5)
+    #: A notice whose sender has gone silent this long (the process died) is sent again;
+    #: a live sender renews its claim well within it.
+    notice_lease: timedelta = timedelta(minutes=1)
 
     @field_validator("backup_dir", "publish_dir", mode="before")
     @classmethod
@@ -272,6 +275,15 @@ class Settings(BaseSettings):
             if mode not in {m.value for m in FourEyes}:
                 raise ValueError("must be strict or standard")
             return mode
+        return value
+
+    @field_validator("notice_lease", mode="before")
+    @classmethod
+    def _parse_notice_lease(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be longer than zero")
         return value
 
     @field_validator("notice_wait", mode="before")

@@ -120,6 +120,12 @@ class Delivery:
     """How an action's notices went, for the reply to the person who acted."""
 
     results: tuple[NoticeResult, ...] = ()
+    #: Notices whose main message arrived while the rest is still on its way (the
+    #: softcopies after a step-3 card): their recipient has been reached.
+    arrived: frozenset[int] = frozenset()
+
+    def _reached(self, result: NoticeResult) -> bool:
+        return result.delivered or (result.in_progress and result.id in self.arrived)
 
     def _named(self, keep: Callable[[NoticeResult], bool]) -> list[str]:
         seen: list[str] = []
@@ -130,11 +136,11 @@ class Delivery:
 
     @property
     def reached(self) -> list[str]:
-        return self._named(lambda r: r.delivered)
+        return self._named(self._reached)
 
     @property
     def sending(self) -> list[str]:
-        return self._named(lambda r: r.in_progress)
+        return self._named(lambda r: r.in_progress and not self._reached(r))
 
     @property
     def failed(self) -> list[tuple[str, Reason | None]]:
@@ -145,7 +151,7 @@ class Delivery:
         return t.reach_lines(self.failed, self.sending)
 
     def reached_of(self, kind: NoticeKind) -> list[str]:
-        return self._named(lambda r: r.delivered and r.kind is kind)
+        return self._named(lambda r: self._reached(r) and r.kind is kind)
 
 
 class NoticeDispatcher:
@@ -169,10 +175,14 @@ class NoticeDispatcher:
         self._spawn: Spawn = spawn or background()
         self.cards = cards  # bot.cards.CardTracker: the step-3 card is followed
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._arrivals: dict[int, asyncio.Event] = {}  # set when the recipient is reached
+        self._arrived: set[int] = set()  # reached, the rest (softcopies) still on its way
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._sweep: asyncio.Task[int] | None = None
         self._sweep_again = False
         self._reachable: set[int] = set()  # telegram ids known reachable (this process)
+        self._claims: set[str] = set()  # claims being sent now, renewed by the heartbeat
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # -- entry points ------------------------------------------------------------------
     async def deliver(self, notice_ids: Sequence[int]) -> Delivery:
@@ -182,13 +192,18 @@ class NoticeDispatcher:
         if not notice_ids:
             return Delivery()
         tasks = [self._ensure(notice_id) for notice_id in notice_ids]
-        _, pending = await asyncio.wait(tasks, timeout=self.wait.total_seconds())
+        waits = [asyncio.ensure_future(self._arrivals[i].wait()) for i in notice_ids]
+        await asyncio.wait(waits, timeout=self.wait.total_seconds())
+        for waiting in waits:
+            waiting.cancel()
+        arrived = frozenset(i for i in notice_ids if i in self._arrived)
         # Finished ones are the reply's to tell; mark them told so nobody tells them again.
         await self.outbox.claim_reports(notice_ids)
         results = await self.outbox.results(notice_ids)
+        pending = [task for task in tasks if not task.done()]
         if pending:
-            self._spawn(self._follow_up(list(notice_ids), list(pending)))
-        return Delivery(tuple(results))
+            self._spawn(self._follow_up(list(notice_ids), pending))
+        return Delivery(tuple(results), arrived)
 
     def kick(self) -> None:
         """Send whatever is due, in the background (coalesced: one sweep at a time)."""
@@ -207,13 +222,20 @@ class NoticeDispatcher:
         tried = 0
         while True:
             self._sweep_again = False
-            due = await self.outbox.due()
-            if due:
-                await asyncio.gather(*(self._ensure(notice_id) for notice_id in due))
-                tried += len(due)
+            due = await self.outbox.due_by_recipient()
+            queues: dict[int, list[int]] = {}
+            for notice_id, recipient in due:
+                queues.setdefault(recipient, []).append(notice_id)
+            # One person's notices one after another, in order; people side by side.
+            await asyncio.gather(*(self._in_order(queue) for queue in queues.values()))
+            tried += len(due)
             await self._report_unreported()
             if not self._sweep_again and len(due) < 200:
                 return tried
+
+    async def _in_order(self, notice_ids: list[int]) -> None:
+        for notice_id in notice_ids:
+            await self._ensure(notice_id)
 
     async def contacted(self, telegram_id: int) -> None:
         """The person wrote to the bot: reachable; their undelivered notices go again."""
@@ -280,6 +302,7 @@ class NoticeDispatcher:
         """The task sending ``notice_id`` in this process (one per notice)."""
         task = self._tasks.get(notice_id)
         if task is None or task.done():
+            self._arrivals[notice_id] = asyncio.Event()
             task = self._spawn(self._run(notice_id))
             self._tasks[notice_id] = task
             task.add_done_callback(lambda _: self._forget(notice_id, task))
@@ -288,6 +311,15 @@ class NoticeDispatcher:
     def _forget(self, notice_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(notice_id) is task:
             del self._tasks[notice_id]
+            self._arrivals.pop(notice_id).set()
+            self._arrived.discard(notice_id)
+
+    def _reached(self, notice_id: int) -> None:
+        """The recipient has the notice's main message; the rest follows."""
+        self._arrived.add(notice_id)
+        arrival = self._arrivals.get(notice_id)
+        if arrival is not None:
+            arrival.set()
 
     def _chat_lock(self, chat_id: int) -> asyncio.Lock:
         lock = self._chat_locks.get(chat_id)
@@ -299,22 +331,52 @@ class NoticeDispatcher:
 
     async def _run(self, notice_id: int) -> None:
         token = self.outbox.new_token()
-        claimed = await self.outbox.claim(notice_id, token)
-        if claimed is None:
-            return  # another worker has it, or it is finished or superseded
-        chat_id = claimed.recipient.telegram_id
-        async with self._chat_lock(chat_id):
-            try:
-                sent = await self._send(claimed)
-            except Exception as exc:  # a bug or a storage error: recorded, not lost
-                log.exception("notice %s could not be sent", notice_id)
-                sent = Sent(False, reason=Reason.FAILED, detail=repr(exc)[:500], transient=True)
-        if sent.delivered:
-            self._reachable.add(chat_id)
-        else:
-            self._reachable.discard(chat_id)
-        for alert in await self.outbox.finish(claimed, sent):
+        self._claims.add(token)
+        try:
+            claimed = await self.outbox.claim(notice_id, token)
+            if claimed is None:
+                return  # another worker has it, or it is finished or superseded
+            self._beat()
+            sent = await self._send_claimed(claimed)
+            chat_id = claimed.recipient.telegram_id
+            if sent.delivered:
+                self._reachable.add(chat_id)
+            else:
+                self._reachable.discard(chat_id)
+            alerts = await self.outbox.finish(claimed, sent)
+        finally:
+            self._claims.discard(token)
+        for alert in alerts:
             self._ensure(alert)
+
+    async def _send_claimed(self, claimed: ClaimedNotice) -> Sent:
+        """Send a claimed notice after those before it to the same person."""
+        async with self._chat_lock(claimed.recipient.telegram_id):
+            try:
+                return await self._send(claimed)
+            except Exception as exc:  # a bug or a storage error: recorded, not lost
+                log.exception("notice %s could not be sent", claimed.id)
+                return Sent(False, reason=Reason.FAILED, detail=repr(exc)[:500], transient=True)
+
+    def _beat(self) -> None:
+        """Renew this process's claims while it sends (well within the lease)."""
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = self._spawn(self._keep_claims())
+
+    async def _keep_claims(self) -> None:
+        """Renew every quarter of the lease; end as soon as nothing is being sent (in
+        small steps, so a stopping application never waits long for it)."""
+        loop = asyncio.get_running_loop()
+        interval = max(self.outbox.lease.total_seconds() / 4, 0.05)
+        renewed = loop.time()
+        while self._claims:
+            await asyncio.sleep(min(interval, 0.2))
+            if self._claims and loop.time() - renewed >= interval:
+                renewed = loop.time()
+                try:
+                    await self.outbox.renew(set(self._claims))
+                except Exception:  # the database is busy: the next beat tries again
+                    log.warning("could not renew the claims of notices being sent", exc_info=True)
 
     async def _follow_up(self, notice_ids: list[int], pending: list[asyncio.Task[None]]) -> None:
         """After an action stopped waiting: report what failed once it is over."""
@@ -397,14 +459,22 @@ class NoticeDispatcher:
         if not card.delivered:
             return card
         assert card.message_id is not None
+        self._reached(notice.id)
         if self.cards is not None:
             await self.cards.follow(record, recipient, chat_id, card.message_id)
         not_sent: list[FileView] = []
         for album in _albums(step_texts.division_files(record)):
-            sent = await self._send_album(recipient, record, album)
-            if sent:
+            if await self._send_album(recipient, record, album):
                 await self.outbox.audit_sent(recipient, record.id, album)
-            else:
+                continue
+            # Telegram refused the album: each softcopy on its own, so one bad file
+            # does not keep the others from the Pejabat.
+            for file in album if len(album) > 1 else ():
+                if await self._send_album(recipient, record, [file]):
+                    await self.outbox.audit_sent(recipient, record.id, [file])
+                else:
+                    not_sent.append(file)
+            if len(album) == 1:
                 not_sent.extend(album)
         if not_sent:
             for file in not_sent:
@@ -438,7 +508,8 @@ class NoticeDispatcher:
                     chat_id,
                     [
                         InputMediaDocument(
-                            InputFile(data, filename=file.original_name[:200] or "berkas"),
+                            data,
+                            filename=file.original_name[:200] or "berkas",
                             caption=step_texts.file_caption(record, file),
                         )
                         for file, data in zip(files, contents, strict=True)

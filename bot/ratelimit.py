@@ -36,8 +36,19 @@ log = logging.getLogger(__name__)
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: Forget the limiter of a chat that has been idle this long (it is back at full burst).
+#: Forget the limiters of idle chats (back at full burst) once there are more than this.
 _PRUNE_ABOVE = 512
+
+
+class _OursToRetry(logging.Filter):
+    """The base class logs every 429 as an error ("Rate limit hit after maximum of 0
+    retries") because it is told to retry nothing; this class retries, and logs that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
+
+
+logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_OursToRetry())
 
 
 class PpidRateLimiter(AIORateLimiter):
@@ -109,7 +120,14 @@ class PpidRateLimiter(AIORateLimiter):
         limiter = self._chat_limiter(chat_id)
         if limiter is not None:
             await limiter.acquire(min(amount, self.chat_burst))
-        return await call()
+        result = await call()
+        if limiter is not None and amount > self.chat_burst:
+            # An album counts as its items: what the burst could not hold is waited off.
+            loop = asyncio.get_running_loop()
+            debt = (amount - self.chat_burst) / self.chat_per_second
+            until = loop.time() + debt
+            self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0), until)
+        return result
 
     # -- BaseRateLimiter ---------------------------------------------------------------
     async def process_request(

@@ -74,6 +74,16 @@ class OutboxRepository:
         )
         return _count(result) == 1
 
+    async def renew(self, tokens: Collection[str], now: datetime) -> None:
+        """The senders holding these claims are alive: their lease starts again."""
+        if tokens:
+            await self.session.execute(
+                update(NoticeRow)
+                .where(NoticeRow.claim.in_(list(tokens)), NoticeRow.status == SENDING)
+                .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
     async def notices(self, ids: Collection[int]) -> Sequence[NoticeRow]:
         if not ids:
             return ()
@@ -85,10 +95,11 @@ class OutboxRepository:
         )
         return (await self.session.scalars(query)).all()
 
-    async def due_ids(self, now: datetime, stale_before: datetime, limit: int) -> list[int]:
-        """Notices to send now, oldest first: pending and due, or left by a silent sender."""
+    async def due(self, now: datetime, stale_before: datetime, limit: int) -> list[tuple[int, int]]:
+        """(notice, recipient) to send now, oldest first: pending and due, or left behind
+        by a sender that went silent."""
         query = (
-            select(NoticeRow.id)
+            select(NoticeRow.id, NoticeRow.recipient_id)
             .where(
                 or_(
                     and_(
@@ -101,7 +112,7 @@ class OutboxRepository:
             .order_by(NoticeRow.id)
             .limit(limit)
         )
-        return list((await self.session.scalars(query)).all())
+        return [(notice, recipient) for notice, recipient in (await self.session.execute(query))]
 
     async def claim_reports(self, ids: Collection[int]) -> list[int]:
         """Of finished notices among ``ids``, those whose actor has not been told how they

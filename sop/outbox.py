@@ -40,8 +40,9 @@ from sop.service import PROVISIONAL_PREFIX, PpidService
 
 log = logging.getLogger(__name__)
 
-#: A sender that has said nothing for this long is taken for dead; its notice is sent again.
-DEFAULT_LEASE = timedelta(minutes=2)
+#: A sender that has said nothing for this long is taken for dead; its notice is sent
+#: again. A live sender renews its claims well within it (``renew``).
+DEFAULT_LEASE = timedelta(minutes=1)
 #: Transient failures (Telegram unreachable) are retried this many times, spaced out.
 MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=1)
@@ -158,9 +159,19 @@ class OutboxService:
     # -- sending -----------------------------------------------------------------------
     async def due(self, limit: int = 200) -> list[int]:
         """Notices to send now (pending, or left behind by a sender that went silent)."""
+        return [notice for notice, _ in await self.due_by_recipient(limit)]
+
+    async def due_by_recipient(self, limit: int = 200) -> list[tuple[int, int]]:
+        """The same, each with its recipient (their notices go out in this order)."""
         now = self.now()
         async with self._service.transaction() as repo:
-            return await OutboxRepository(repo.session).due_ids(now, now - self.lease, limit)
+            return await OutboxRepository(repo.session).due(now, now - self.lease, limit)
+
+    async def renew(self, tokens: Collection[str]) -> None:
+        """Keep the claims of notices still being sent (a long flood wait) from being
+        taken for those of a dead sender."""
+        async with self._service.transaction() as repo:
+            await OutboxRepository(repo.session).renew(tokens, self.now())
 
     async def claim(self, notice_id: int, token: str) -> ClaimedNotice | None:
         """Take a notice to send, or None when another worker has it or it is finished.
