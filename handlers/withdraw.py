@@ -28,7 +28,6 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.context import PpidContext
 from bot.notify import open_button, send_safely
-from bot.texts import steps as step_texts
 from bot.texts import withdraw as t
 from handlers import new_record
 from handlers.callback_data import CallbackData, RecordAction
@@ -218,6 +217,11 @@ async def choice(update: Update, context: PpidContext) -> int | None:
             context, _pressed(query), t.KEPT_NUMBER.format(number=pending["number"])
         )
         return ConversationHandler.END
+    async with context.cards.holding(context.actor.telegram_id, pending.get("card")):
+        return await _withdraw(query, context, pending)
+
+
+async def _withdraw(query: CallbackQuery, context: PpidContext, pending: dict[str, Any]) -> int:
     actor = context.actor
     try:
         outcome = await context.service.cancel_draft(
@@ -253,13 +257,11 @@ async def choice(update: Update, context: PpidContext) -> int | None:
             when=texts.wib(service.clock.now(), service.tz),
             reason=texts.h(pending["reason"]),
         )
-        text = step_texts.closed_card(record, service.clock.now(), status, service.tz)
-        try:
-            await context.bot.edit_message_text(
-                text, chat_id=actor.telegram_id, message_id=card, reply_markup=None
-            )
-        except BadRequest as exc:
-            log.info("could not edit the card %s: %s", card, exc)
+        # Through the card tracker, which follows the card: it is edited once, here.
+        if not await context.cards.close(
+            record, actor, actor.telegram_id, card, status, buttons=False
+        ):
+            log.info("could not edit the card %s", card)
     return ConversationHandler.END
 
 

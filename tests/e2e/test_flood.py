@@ -22,8 +22,7 @@ from sop.clock import ManualClock
 from sop.model import Role, State
 from tests.conftest import chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, FLOOD_LIMITS, BotHarness
-from tests.e2e.test_notices import notice_rows, settled
-from tests.e2e.test_steps import data_of, load, open_via_serahkan, pdf
+from tests.e2e.test_steps import data_of, load, notice_rows, open_via_serahkan, pdf, settled
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.models import ApiCall
 

@@ -6,18 +6,15 @@ record; corrections by someone else are told."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
-from db.models import NoticeRow
 from sop.clock import ManualClock
 from sop.model import RecordView, Role
 from tests.e2e.harness import ADMIN_ID, BotHarness
@@ -27,9 +24,11 @@ from tests.e2e.test_steps import (
     actions,
     data_of,
     load,
+    notice_rows,
     open_via_serahkan,
     pdf,
     receive_notice,
+    settled,
     submitted,
 )
 from tests.emulator import BotApiEmulator, FakeUser
@@ -88,26 +87,6 @@ async def answer_to(user: FakeUser, command: str, needle: str, args: str = "") -
     user.mark()
     await user.send_command(command, args)
     return await user.wait_for(needle)
-
-
-async def settled(harness: BotHarness, notice_ids: tuple[int, ...]) -> list[NoticeRow]:
-    """The notices once every one of them is finished (the bot records the result just
-    after the last message went)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while True:
-        rows = [row for row in await notice_rows(harness) if row.id in notice_ids]
-        if all(row.status not in ("pending", "sending") for row in rows):
-            return rows
-        if loop.time() > deadline:
-            raise AssertionError(f"notices still under way: {[(r.id, r.status) for r in rows]}")
-        await asyncio.sleep(0.05)
-
-
-async def notice_rows(harness: BotHarness) -> list[NoticeRow]:
-    service = (await harness.runtime()).service
-    async with service.transaction() as repo:
-        return list((await repo.session.scalars(select(NoticeRow).order_by(NoticeRow.id))).all())
 
 
 async def test_a_blocked_pejabat_is_named_not_reached_and_gets_it_when_back(

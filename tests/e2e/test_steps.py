@@ -8,8 +8,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
+from db.models import NoticeRow
 from sop.clock import ManualClock
 from sop.model import Actor, RecordView, Role, State, Step
 from storage import Area
@@ -79,6 +82,26 @@ def data_of(message: BotMessage, action: str) -> str | None:
         (data for _, data in message.buttons() if data and data.startswith(f"act:{action}:")),
         None,
     )
+
+
+async def settled(harness: BotHarness, notice_ids: tuple[int, ...]) -> list[NoticeRow]:
+    """The notices once every one of them is finished (the bot records the result just
+    after the last message went)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        rows = [row for row in await notice_rows(harness) if row.id in notice_ids]
+        if all(row.status not in ("pending", "sending") for row in rows):
+            return rows
+        if loop.time() > deadline:
+            raise AssertionError(f"notices still under way: {[(r.id, r.status) for r in rows]}")
+        await asyncio.sleep(0.05)
+
+
+async def notice_rows(harness: BotHarness) -> list[NoticeRow]:
+    service = (await harness.runtime()).service
+    async with service.transaction() as repo:
+        return list((await repo.session.scalars(select(NoticeRow).order_by(NoticeRow.id))).all())
 
 
 def actions(message: BotMessage) -> list[str]:
@@ -157,6 +180,8 @@ async def test_handover_reaches_every_pejabat_with_summary_files_and_buttons(
         assert hashlib.sha256(content).hexdigest() in document.text
 
     # The bot pushed each Pejabat their copy: "dikirim ke", not a download by them.
+    packages = [row.id for row in await notice_rows(harness) if row.kind == "receive"]
+    assert {row.status for row in await settled(harness, tuple(packages))} == {"delivered"}
     runtime = await harness.runtime()
     trail = await runtime.service.audit_trail(o.pejabat1.actor, record.id)
     sent_to = {entry.details["to"] for entry in trail if entry.action == "file.sent"}

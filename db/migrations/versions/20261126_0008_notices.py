@@ -34,7 +34,6 @@ def upgrade() -> None:
 
     with op.batch_alter_table("step_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
-        batch_op.create_index("ix_step_runs_open", ["completed_at", "step"], unique=False)
 
     op.create_table(
         "notices",
@@ -105,7 +104,6 @@ def downgrade() -> None:
     op.drop_index("ix_notices_due", table_name="notices")
     op.drop_table("notices")
     with op.batch_alter_table("step_runs", schema=None) as batch_op:
-        batch_op.drop_index("ix_step_runs_open")
         batch_op.drop_column("reason")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("unreachable_alerted")
