@@ -138,13 +138,15 @@ def install_notices(
     async def sweep(context: PpidContext) -> None:
         dispatcher.kick()  # in the background: a long sweep never holds up the next check
 
-    application.job_queue.run_once(sweep, when=0, name=SWEEP_START_JOB)
+    # A late start (Telegram unreachable for a while) is still a start: never skipped.
+    late_ok = {"misfire_grace_time": None, "coalesce": True}
+    application.job_queue.run_once(sweep, when=0, name=SWEEP_START_JOB, job_kwargs=late_ok)
     application.job_queue.run_repeating(
         sweep,
         interval=settings.reminder_check_interval,
         first=settings.reminder_check_interval,
         name=SWEEP_JOB,
-        job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        job_kwargs=late_ok,
     )
     return dispatcher
 

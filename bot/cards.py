@@ -134,7 +134,9 @@ class CardTracker:
             current = await self._current(viewer, record.id) or record
             await self.outbox.track_card(current, viewer, chat_id, message_id, note=note)
             text, markup = await self.render(viewer, current, note)
-            done = await self._edit(chat_id, message_id, text, markup if buttons else None)
+            if not buttons:  # only the full text, when the card had to be shortened
+                markup = with_full_text(None, current, text)
+            done = await self._edit(chat_id, message_id, text, markup)
             if current.state in FINAL_STATES or not done or not buttons:
                 await self._retire_message(record.id, chat_id, message_id)
             return done

@@ -450,20 +450,27 @@ class NoticeDispatcher:
         the softcopies as albums (up to 10 a message); "dikirim ke" in the audit log."""
         recipient = notice.recipient
         chat_id = recipient.telegram_id
-        text = step_texts.receive_notice(record, str(notice.params.get("who", "?")), self.tz)
-        markup = with_full_text(record_keyboard(self.service, recipient, record), record, text)
-        earlier = t.earlier_return(record, self.tz)
-        if earlier and telegram_length(text) + telegram_length(earlier) < fitting.MAX_TEXT:
-            text += "\n" + earlier
-        card = await send_text(self.bot, chat_id, text, markup)
-        if not card.delivered:
-            return card
+        if notice.message_id is not None:  # a sender before a crash got the card out
+            card = Sent(True, message_id=notice.message_id)
+            done = await self.outbox.files_sent(recipient, record.id)
+        else:
+            text = step_texts.receive_notice(record, str(notice.params.get("who", "?")), self.tz)
+            markup = with_full_text(record_keyboard(self.service, recipient, record), record, text)
+            earlier = t.earlier_return(record, self.tz)
+            if earlier and telegram_length(text) + telegram_length(earlier) < fitting.MAX_TEXT:
+                text += "\n" + earlier
+            card = await send_text(self.bot, chat_id, text, markup)
+            if not card.delivered:
+                return card
+            done = set()
         assert card.message_id is not None
+        await self.outbox.progress(notice, card.message_id)
         self._reached(notice.id)
-        if self.cards is not None:
+        if self.cards is not None and notice.message_id is None:
             await self.cards.follow(record, recipient, chat_id, card.message_id)
         not_sent: list[FileView] = []
-        for album in _albums(step_texts.division_files(record)):
+        files = [f for f in step_texts.division_files(record) if f.id not in done]
+        for album in _albums(files):
             if await self._send_album(recipient, record, album):
                 await self.outbox.audit_sent(recipient, record.id, album)
                 continue

@@ -10,7 +10,9 @@ that talks to people one by one needs as well:
 - a flood wait (429 with ``retry_after``) that pauses only the chat it came from, then
   retries the request, instead of stopping every chat or giving up;
 - retries with exponential back-off of transient failures (a 5xx answer, a dropped
-  connection, a timeout), so a reply is not lost to a hiccup.
+  connection, a timeout) of what tells someone something (messages, edits, answers to
+  button presses), so a reply is not lost to a hiccup. Other requests (getMe at start,
+  file downloads, menus) fail at once: their callers have their own policy.
 
 What is still refused after that (a blocked chat, a bad request, a flood that does not
 end, a network down for good) is raised to the caller, which reports it.
@@ -176,6 +178,8 @@ class PpidRateLimiter(AIORateLimiter):
             except BadRequest:
                 raise  # a request Telegram refuses is refused again: not transient
             except NetworkError as exc:  # a 5xx, a dropped connection, a timeout
+                if not _delivers(endpoint, data):
+                    raise  # start-up, downloads, menus: their callers decide
                 transient += 1
                 if transient > self.transient_retries:
                     log.warning(
@@ -191,6 +195,12 @@ class PpidRateLimiter(AIORateLimiter):
                     "%s to chat %s failed (%s); retrying in %.1fs", endpoint, chat_id, exc, wait
                 )
                 await self._sleep(wait)
+
+
+def _delivers(endpoint: str, data: dict[str, Any]) -> bool:
+    """Whether the request tells someone something (a message, an edit, a callback
+    answer): those are retried after a transient failure, nothing else is."""
+    return data.get("chat_id") is not None or endpoint == "answerCallbackQuery"
 
 
 def _private_chat(data: dict[str, Any]) -> int | None:

@@ -84,6 +84,15 @@ class OutboxRepository:
                 .execution_options(synchronize_session=False)
             )
 
+    async def finish_part(self, notice_id: int, token: str, message_id: int) -> None:
+        """Keep the id of a claimed notice's first message (the rest is still to go)."""
+        await self.session.execute(
+            update(NoticeRow)
+            .where(NoticeRow.id == notice_id, NoticeRow.claim == token)
+            .values(message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+
     async def notices(self, ids: Collection[int]) -> Sequence[NoticeRow]:
         if not ids:
             return ()

@@ -60,6 +60,7 @@ class ClaimedNotice:
     actor_id: int | None
     params: dict[str, Any]
     attempts: int
+    message_id: int | None = None  # its main message went out before (a resumed send)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +215,22 @@ class OutboxService:
                 return None
             assert recipient is not None
             return ClaimedNotice(
-                row.id, token, kind, recipient, record, row.actor_id, params, row.attempts
+                row.id,
+                token,
+                kind,
+                recipient,
+                record,
+                row.actor_id,
+                params,
+                row.attempts,
+                row.message_id,
             )
+
+    async def progress(self, notice: ClaimedNotice, message_id: int) -> None:
+        """The notice's main message went out (its softcopies follow): a sender that takes
+        the notice over after a crash goes on from there instead of sending it again."""
+        async with self._service.transaction() as repo:
+            await OutboxRepository(repo.session).finish_part(notice.id, notice.token, message_id)
 
     async def finish(self, notice: ClaimedNotice, sent: Sent) -> tuple[int, ...]:
         """Record what came of a claimed notice. A transient failure is tried again later
@@ -538,6 +553,18 @@ class OutboxService:
         record (``claim`` checked that). Not audited as a read: ``audit_sent`` records it
         once it has gone."""
         return self._service.storage.read_chunks(file.path)
+
+    async def files_sent(self, recipient: Actor, record_id: int) -> set[int]:
+        """The softcopies of the record the bot has already sent to ``recipient``."""
+        async with self._service.transaction() as repo:
+            entries = await repo.audit_entries(record_id=record_id)
+        sent = set()
+        for entry in entries:
+            if entry.action == "file.sent":
+                details = json.loads(entry.details)
+                if details.get("to") == recipient.user_id:
+                    sent.add(int(details["file"]))
+        return sent
 
     async def audit_sent(self, recipient: Actor, record_id: int, files: Sequence[FileView]) -> None:
         """The bot sent these softcopies to ``recipient``: "dikirim ke" in the audit log."""

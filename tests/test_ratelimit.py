@@ -131,19 +131,25 @@ async def test_transient_failures_are_retried_with_back_off_refusals_are_not() -
     assert [len(requests.times(chat)) for chat in (2, 3, 4)] == [1, 1, 4]
 
 
-async def test_a_request_without_a_chat_is_retried_too() -> None:
-    requests = Requests({0: [NetworkError("Bad Gateway")]})
+async def test_an_answer_to_a_button_is_retried_a_start_up_call_is_not() -> None:
+    requests = Requests({0: [NetworkError("Bad Gateway")], 1: [NetworkError("Bad Gateway")]})
     limiter = PpidRateLimiter(**no_wait())
-    result = await limiter.process_request(
-        callback=requests,
-        args=(0,),
-        kwargs={},
-        endpoint="answerCallbackQuery",
-        data={"callback_query_id": "1"},
-        rate_limit_args=None,
-    )
-    assert result == {"ok": True, "chat": 0}
-    assert len(requests.calls) == 2
+
+    async def call(endpoint: str, chat: int) -> Any:
+        return await limiter.process_request(
+            callback=requests,
+            args=(chat,),
+            kwargs={},
+            endpoint=endpoint,
+            data={"callback_query_id": "1"} if endpoint == "answerCallbackQuery" else {},
+            rate_limit_args=None,
+        )
+
+    assert await call("answerCallbackQuery", 0) == {"ok": True, "chat": 0}
+    assert len(requests.times(0)) == 2
+    with pytest.raises(NetworkError):  # getMe at start has its own retries (bot/cli.py)
+        await call("getMe", 1)
+    assert len(requests.times(1)) == 1
 
 
 async def test_a_flood_that_never_ends_is_raised_after_the_bounded_waits() -> None:

@@ -17,6 +17,7 @@ from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
 from sop.clock import ManualClock
 from sop.model import RecordView, Role
+from tests.conftest import sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.e2e.test_steps import (
     Office,
@@ -227,14 +228,55 @@ async def test_cards_follow_the_record_and_corrections_are_told(
     assert "Andi Pejabat (Pejabat PPID): 1" in summary.text
 
 
-async def test_a_reply_that_fails_with_a_5xx_is_sent_again(harness: BotHarness) -> None:
+async def test_a_notice_still_on_its_way_is_reported_later_if_it_fails(
+    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+) -> None:
+    emulator.user(ADMIN_ID, "Kepala Admin")
+    harness = BotHarness(emulator, tmp_path, clock, notice_wait=timedelta(milliseconds=300))
+    await harness.start()
+    try:
+        o = await people(harness)
+        record = await submitted(harness, o.petugas.actor, pdf("later"))
+        dewi = o.pejabat2.phone
+        held = emulator.slow_down("sendMessage", chat_id=dewi.id)
+        card = await press_handover(o, record)
+        assert "Pejabat PPID yang diberi tahu: Andi Pejabat." in card.text
+        assert "Masih dikirim kepada: Dewi Pejabat" in card.text
+        await held.wait()
+        # While her package is held on its way, Dewi blocks the bot: it does not arrive.
+        dewi.block()
+        held.release()
+        report = await o.dokumentasi.phone.wait_for("tidak sampai kepada")
+        assert record.number in report.text and "Dewi Pejabat (memblokir bot)" in report.text
+        alert = await admin(harness).wait_for(UNREACHABLE)
+        assert "Dewi Pejabat (memblokir bot)" in alert.text
+        # Reported once: the report is not repeated by the next sweeps.
+        clock.advance(timedelta(minutes=5))
+        await harness.restart()
+        await answer_to(o.dokumentasi.phone, "tugas", "")
+        reports = [
+            m for m in o.dokumentasi.phone.inbox if m.text and "tidak sampai kepada" in m.text
+        ]
+        assert len(reports) == 1
+    finally:
+        await harness.close()
+
+
+async def test_an_upload_answer_that_fails_with_a_5xx_is_sent_again(harness: BotHarness) -> None:
     o = await people(harness)
-    record = await submitted(harness, o.petugas.actor, pdf("5xx"))
-    sari = o.dokumentasi.phone
+    rina = o.petugas.phone
+    service = (await harness.runtime()).service
+    draft = await service.create_draft(o.petugas.actor, sample_fields(1))
+    card = await answer_to(rina, "berkas", draft.number, draft.number)
+    await rina.press(card, text=record_texts.BUTTON_REDO)
+    await rina.wait_for(f"Perbaiki {draft.number}")
+    # The file is stored; the answer saying so fails with a 500 once, and is sent again.
     harness.emulator.fail_next(
-        "sendMessage", "Internal Server Error", error_code=500, times=2, chat_id=sari.id
+        "sendMessage", "Internal Server Error", error_code=500, chat_id=rina.id
     )
-    card = await open_via_serahkan(sari, record)  # the list, then the card, each came through
-    assert data_of(card, "handover") is not None
-    failed = [call for call in harness.emulator.failed_calls() if call.error_code == 500]
-    assert len(failed) == 2
+    await rina.send_document(pdf("5xx-upload"), "surat.pdf", "application/pdf")
+    ack = await rina.wait_for("Tersimpan")
+    assert "surat.pdf" in ack.text
+    [failed] = [call for call in harness.emulator.failed_calls() if call.error_code == 500]
+    assert failed.params["text"] == ack.source_text or "Tersimpan" in failed.params["text"]
+    assert len((await service.record(o.petugas.actor, draft.id)).files) == 1
