@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import texts
 from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
 from db.models import NoticeRow
@@ -237,7 +238,7 @@ async def test_accept_stores_numbers_and_tells_everyone_involved(harness: BotHar
     # The other Pejabat's card followed the record: stored, no accept or return any more.
     refreshed = await o.pejabat2.phone.wait_for_edit(notice2.message_id)
     assert actions(refreshed) == []
-    assert "Tersimpan di storage internal PPID" in refreshed.text
+    assert texts.STATE_NAMES[State.STORED] in refreshed.text
     # Its old buttons, replayed by a client, change nothing.
     for old_data in old_buttons.values():
         assert old_data is not None
