@@ -663,12 +663,23 @@ async def fix_division(update: Update, context: PpidContext) -> int | None:
     ):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return None
+    async with context.cards.holding(context.actor.telegram_id, pending.get("card")):
+        return await _move(update, query, context, pending, data.division_id)
+
+
+async def _move(
+    update: Update,
+    query: CallbackQuery,
+    context: PpidContext,
+    pending: dict[str, Any],
+    division_id: int,
+) -> int | None:
     actor = context.actor
     try:
         record = await context.service.update_fields(
             actor,
-            data.record_id,
-            {"division_id": data.division_id},
+            pending["record_id"],
+            {"division_id": division_id},
             expected_version=pending.get("version"),
         )
     except InvalidInput as exc:
@@ -696,7 +707,10 @@ async def fix_division(update: Update, context: PpidContext) -> int | None:
         status = t.FIX_STATUS.format(
             label=label, who=texts.h(actor.full_name), when=_now_text(context)
         )
-        await _close_card(context, actor.telegram_id, pending["card"], record, status)
+        # The moved record gets a new card below; this one keeps no buttons.
+        await _close_card(
+            context, actor.telegram_id, pending["card"], record, status, buttons=False
+        )
     await show_record(update, context, record)
     return ConversationHandler.END
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.notify import next_step_text
 from bot.texts import fitting
 from bot.texts import new_record as nr
+from bot.texts import notices as nt
 from bot.texts import records as rt
 from bot.texts import reminders as rm
 from bot.texts import steps as st
@@ -138,7 +138,7 @@ def test_every_card_of_a_record_at_its_maximum_fits(kind: str) -> None:
         "files prompt": nr.files_prompt(record, 20 * 1024 * 1024),
         "redo": nr.redo_header(record),
         "draft": nr.draft_created(record),
-        "done": nr.done(record, 1),
+        "done": nr.done(record, [long_text(200)] * 10, anyone=True, more=["x" * 300]),
         "kept": nr.kept_as_draft(record),
         "cancelled": nr.cancelled_kept(record),
         "stored": nr.file_stored(record.files[0], 30),
@@ -149,7 +149,12 @@ def test_every_card_of_a_record_at_its_maximum_fits(kind: str) -> None:
         "closed": st.closed_card(record, NOW, status),
         "serahkan": st.waiting_list([record] * 20, NOW, 20)[0],
         "task": rt.task_line(task, NOW),
-        "next step": next_step_text(record),
+        "next step": nt.next_step(record),
+        "returned": nt.returned(record, long_text(200), long_text(500)),
+        "return info": nt.return_info(record, long_text(200), long_text(500), 1),
+        "stored notice": nt.stored(record, long_text(200)),
+        "corrected": nt.corrected(record, long_text(200), list(nt.FIELD_LABELS)),
+        "report": nt.report([(long_text(200), None)] * 10, record.number),
         "reminder": rm.reminder(record, Step.RECEIVE, NOW, timedelta(minutes=5), late=True),
         "overdue": rm.overdue_actor(record, Step.RECEIVE, NOW),
         "escalation": rm.escalation(record, Step.RECEIVE, NOW, [actor] * 10),

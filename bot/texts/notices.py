@@ -16,14 +16,14 @@ RETURNED = (
     "Batas waktu baru: {due}"
 )
 RETURN_INFO = (
-    "↩️ <b>{number}</b> ({title}), yang pernah Anda tangani, dikembalikan ke {step} "
+    "↩️ <b>{number}</b> “{title}”, yang pernah Anda tangani, dikembalikan ke {step} "
     "oleh {who}.\nAlasan: <i>{reason}</i>"
 )
 STORED = (
     "✅ <b>{number}</b> “{title}” telah diterima dan disimpan di penyimpanan internal PPID "
     "oleh {who}. Checksum salinan cocok."
 )
-CORRECTED = "✏️ Data <b>{number}</b> ({title}) diperbaiki oleh {who}: {fields}."
+CORRECTED = "✏️ Data <b>{number}</b> “{title}” diperbaiki oleh {who}: {fields}."
 EARLIER_RETURN = "↩️ Sebelumnya dikembalikan oleh {who} pada {when}. Alasan: <i>{reason}</i>"
 UNREACHABLE = (
     "⚠️ <b>Pemberitahuan tidak sampai</b> kepada {who} ({reason}){about}.\n"
