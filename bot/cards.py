@@ -91,8 +91,8 @@ class CardTracker:
     async def follow(
         self, record: RecordView, viewer: Actor, chat_id: int, message_id: int
     ) -> None:
-        """Follow a card just sent; older cards of the record in that chat lose their
-        buttons (the new one carries them)."""
+        """Follow a card just sent; cards of the record in that chat beyond the latest
+        few lose their buttons (they are no longer followed)."""
         older = await self.outbox.track_card(record, viewer, chat_id, message_id)
         for card in older:
             await self._strip(card)

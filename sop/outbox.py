@@ -46,6 +46,8 @@ DEFAULT_LEASE = timedelta(minutes=1)
 #: Transient failures (Telegram unreachable) are retried this many times, spaced out.
 MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=1)
+#: How many cards of one record a chat keeps with live buttons (the latest ones).
+CARDS_PER_CHAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,19 +488,13 @@ class OutboxService:
         message_id: int,
         note: str | None = None,
     ) -> list[Card]:
-        """Remember a card showing ``record`` sent to ``viewer``; the older cards of the
-        record in that chat stop being followed and are returned, so the caller takes
-        their buttons off."""
+        """Remember a card showing ``record`` sent to ``viewer``. A chat keeps its
+        ``CARDS_PER_CHAT`` latest cards of a record followed (all with live buttons); older
+        ones stop being followed and are returned, so the caller takes their buttons off."""
         record_id = record.id
         now = self.now()
         async with self._service.transaction() as repo:
             outbox = OutboxRepository(repo.session)
-            older = [
-                card
-                for card in await outbox.active_cards(record_id, chat_id=chat_id)
-                if card.message_id != message_id
-            ]
-            await outbox.deactivate_cards([card.id for card in older], now)
             existing = await outbox.card(chat_id, message_id)
             if existing is None:
                 await outbox.add_card(
@@ -520,6 +516,14 @@ class OutboxService:
                 existing.version = record.version
                 if note is not None:
                     existing.note = note
+                await repo.session.flush()
+            followed = sorted(
+                await outbox.active_cards(record_id, chat_id=chat_id),
+                key=lambda card: card.message_id,
+                reverse=True,  # message ids grow in a chat: the latest first
+            )
+            older = followed[CARDS_PER_CHAT:]
+            await outbox.deactivate_cards([card.id for card in older], now)
             return [await self._card(repo, card) for card in older]
 
     async def cards(self, record_id: int) -> list[Card]:

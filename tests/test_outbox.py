@@ -261,3 +261,23 @@ async def test_who_has_opened_the_bot(service: PpidService, office: Office) -> N
         )
     assert await outbox.contacted(office.petugas.telegram_id) is False  # no failures to resend
     assert (await outbox.reachability([office.petugas.user_id]))[office.petugas.user_id].opened
+
+
+async def test_a_chat_keeps_the_latest_cards_of_a_record_followed(
+    service: PpidService, office: Office
+) -> None:
+    outbox = OutboxService(service)
+    record_id = await submitted(service, office)
+    record = await service.record(office.admin, record_id)
+    chat = office.admin.telegram_id
+    # Tracked out of order (a notice's card is tracked after a later /berkas card).
+    stripped = []
+    for message_id in (20, 10, 30, 40, 50):
+        stripped += [
+            card.message_id
+            for card in await outbox.track_card(record, office.admin, chat, message_id)
+        ]
+    assert sorted(stripped) == [10, 20]  # the oldest lose their buttons, not the last tracked
+    assert sorted(card.message_id for card in await outbox.cards(record_id)) == [30, 40, 50]
+    # Another chat's cards are its own.
+    assert await outbox.track_card(record, office.pejabat, office.pejabat.telegram_id, 5) == []
