@@ -17,7 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    # Plain ALTER TABLE (SQLite 3.35+ also drops columns so): copying and dropping the
+    # tables, as a batch would, fails on the foreign keys that point at them.
+    with op.batch_alter_table("users", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("contacted_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("unreachable_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("unreachable_reason", sa.String(length=32), nullable=True))
@@ -32,7 +34,7 @@ def upgrade() -> None:
         "(SELECT min(audit_log.at) FROM audit_log WHERE audit_log.actor_user_id = users.id)"
     )
 
-    with op.batch_alter_table("step_runs", schema=None) as batch_op:
+    with op.batch_alter_table("step_runs", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
 
     op.create_table(
@@ -103,9 +105,9 @@ def downgrade() -> None:
     op.drop_index("ix_notices_open_failures", table_name="notices")
     op.drop_index("ix_notices_due", table_name="notices")
     op.drop_table("notices")
-    with op.batch_alter_table("step_runs", schema=None) as batch_op:
+    with op.batch_alter_table("step_runs", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("reason")
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    with op.batch_alter_table("users", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("unreachable_alerted")
         batch_op.drop_column("unreachable_reason")
         batch_op.drop_column("unreachable_at")
