@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.texts import STEP_NAMES
+from bot.texts import overview as overview_texts
 from bot.texts import records as record_texts
 from bot.texts import steps as step_texts
 from sop.clock import ManualClock
-from sop.model import RecordView, Role
+from sop.model import RecordView, Role, Step
 from tests.conftest import sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
 from tests.e2e.test_steps import (
@@ -36,6 +38,7 @@ from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.models import BotMessage
 
 UNREACHABLE = "Pemberitahuan tidak sampai"
+MONDAY = "Senin, 23 November 2026"  # the day the tests' clock starts
 
 
 @pytest.fixture
@@ -280,3 +283,39 @@ async def test_an_upload_answer_that_fails_with_a_5xx_is_sent_again(harness: Bot
     [failed] = [call for call in harness.emulator.failed_calls() if call.error_code == 500]
     assert failed.params["text"] == ack.source_text or "Tersimpan" in failed.params["text"]
     assert len((await service.record(o.petugas.actor, draft.id)).files) == 1
+
+
+async def test_ringkasan_puts_the_longest_overdue_first_and_is_for_admins_only(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    o = await people(harness)
+    service = (await harness.runtime()).service
+    first = await submitted(harness, o.petugas.actor, pdf("late-1"), title="Paling lama")
+    clock.advance(timedelta(minutes=40))
+    second = await service.create_draft(o.petugas.actor, sample_fields(1, title="Draf lama"))
+    clock.advance(timedelta(minutes=80))  # 10.00 WIB: step 2 of the first is an hour late
+    third = await submitted(harness, o.petugas.actor, pdf("late-3"), title="Tepat waktu")
+
+    summary = await answer_to(admin(harness), "ringkasan", "Ringkasan")
+    lines = summary.text.split("\n")
+    late = lines.index("Terlambat (2, yang paling lama dahulu):")
+    assert lines[late + 1 : late + 5] == [
+        f"• {first.number} Paling lama",
+        f"  {STEP_NAMES[Step.HANDOVER]}, terlambat 1 jam (batas {MONDAY} 09.00 WIB)",
+        f"• {second.number} Draf lama",
+        f"  {STEP_NAMES[Step.PRODUCE]}, terlambat 20 menit (batas {MONDAY} 09.40 WIB)",
+    ]
+    assert third.number not in summary.text  # on time: counted, not listed
+    assert "Langkah terbuka: 3 (2 terlambat)" in lines
+    assert f"• {STEP_NAMES[Step.PRODUCE]}: 1 (1 terlambat)" in lines
+    assert f"• {STEP_NAMES[Step.HANDOVER]}: 2 (1 terlambat)" in lines
+    assert f"• {STEP_NAMES[Step.RECEIVE]}: 0" in lines
+    people_at = lines.index("Per orang (menunggu mereka):")
+    assert lines[people_at + 1 :] == [  # the most overdue, then the busiest, first
+        "• Sari Dokumentasi (Petugas Dokumentasi): 2 (1 terlambat)",
+        "• Rina Petugas (Petugas PPID): 1 (1 terlambat)",
+    ]
+
+    refusal = await answer_to(o.petugas.phone, "ringkasan", "hanya untuk admin")
+    assert refusal.text == overview_texts.ADMIN_ONLY
+    assert harness.emulator.failed_calls() == []
