@@ -12,7 +12,10 @@ that talks to people one by one needs as well:
 - retries with exponential back-off of transient failures (a 5xx answer, a dropped
   connection, a timeout) of what tells someone something (messages, edits, answers to
   button presses), so a reply is not lost to a hiccup. Other requests (getMe at start,
-  file downloads, menus) fail at once: their callers have their own policy.
+  file downloads, menus) fail at once: their callers have their own policy;
+- an answer to a button press that came too late to be answered (Telegram: "query is too
+  old", after a downtime or a redelivery at restart) is not an error: the press is still
+  handled, only its toast is gone.
 
 What is still refused after that (a blocked chat, a bad request, a flood that does not
 end, a network down for good) is raised to the caller, which reports it.
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
 Sleep = Callable[[float], Awaitable[None]]
 
+#: Telegram's refusal to answer a callback query that expired or was answered already.
+_QUERY_GONE = "query is too old"
 #: Forget the limiters of idle chats (back at full burst) once there are more than this.
 _PRUNE_ABOVE = 512
 
@@ -175,7 +180,15 @@ class PpidRateLimiter(AIORateLimiter):
                     loop = asyncio.get_running_loop()
                     until = loop.time() + wait
                     self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0), until)
-            except BadRequest:
+            except BadRequest as exc:
+                if endpoint == "answerCallbackQuery" and _QUERY_GONE in exc.message.lower():
+                    # The press came too late to answer (the bot was down for a while, or
+                    # the update was delivered again after a restart): the toast cannot be
+                    # shown any more, but what the press does must still be done.
+                    log.info(
+                        "the button press %s is too old to answer", data.get("callback_query_id")
+                    )
+                    return True
                 raise  # a request Telegram refuses is refused again: not transient
             except NetworkError as exc:  # a 5xx, a dropped connection, a timeout
                 if not _delivers(endpoint, data):

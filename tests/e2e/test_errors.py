@@ -84,3 +84,25 @@ async def test_a_failing_access_guard_stops_the_update_with_one_apology(
     texts = [m.text for m in rina.inbox]
     assert sum("kesalahan" in text for text in texts) == 1, texts
     assert not any(record_texts.NO_TASKS in text for text in texts), texts  # /tugas never ran
+
+
+async def test_a_press_delivered_after_the_query_expired_is_still_carried_out(
+    harness: BotHarness,
+) -> None:
+    """A button pressed while the bot was down comes when it is back, after the press's
+    callback query expired (15 minutes): answering it is refused ("query is too old"),
+    which must not stop the handler nor make an apology of a press that worked."""
+    rina, rina_actor = await harness.person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
+    service = (await harness.runtime()).service
+    draft = await service.create_draft(rina_actor, sample_fields())
+    rina.mark()
+    await rina.send_command("tugas")
+    tasks = await rina.wait_for("Tugas Anda")
+    await harness.stop()
+    rina.mark()
+    await rina.press(tasks, text=f"Buka {draft.number}")
+    harness.emulator.advance_clock(16 * 60)
+    await harness.start()
+    card = await rina.wait_for("Status:")
+    assert draft.number in card.text
+    assert not [m for m in rina.inbox if m.text and "kesalahan" in m.text]
