@@ -34,6 +34,7 @@ from sop.service import PpidService
 from storage import Area, DocumentStorage
 from tests.conftest import PDF_BYTES, Office, chunks_of, sample_fields
 from tests.e2e.harness import ADMIN_ID, BotHarness
+from tests.e2e.test_steps import notice_rows, settled
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.emulator.fixtures import emulator  # noqa: F401
 from tests.support.backends import BACKENDS, Backend, backend_for
@@ -350,7 +351,10 @@ async def stored_via_harness(harness: BotHarness) -> tuple[RecordView, FakeUser]
     )
     await service.complete_produce(petugas, draft.id, verified=True)
     await service.complete_handover(dokumentasi, draft.id)
-    return (await service.complete_receive(pejabat, draft.id)).record, pejabat_phone
+    stored = (await service.complete_receive(pejabat, draft.id)).record
+    # The notices of the steps go out in the background: wait until they have.
+    await settled(harness, tuple(row.id for row in await notice_rows(harness)))
+    return stored, pejabat_phone
 
 
 async def test_weekly_check_tells_admins_when_a_file_is_gone(
