@@ -192,6 +192,24 @@ class RecordFileRow(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class StagedFileRow(Base):
+    """A softcopy a Petugas PPID sent before any record was started (outside /baru): stored
+    on disk at once, and attached when they start the record with it (or dropped when they
+    decline). Its path is known to the database, so it is no orphan."""
+
+    __tablename__ = "staged_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    original_name: Mapped[str] = mapped_column(String(500))
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class StepRunRow(Base):
     __tablename__ = "step_runs"
     __table_args__ = (

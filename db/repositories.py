@@ -24,6 +24,7 @@ from db.models import (
     RecordRow,
     RegisterCounterRow,
     ReminderSentRow,
+    StagedFileRow,
     StepRunRow,
     UserRoleRow,
     UserRow,
@@ -715,11 +716,37 @@ class Repository:
         return {record_id: number for record_id, number in rows.all()}
 
     async def known_file_paths(self, paths: Sequence[str]) -> set[str]:
-        """Which of ``paths`` some record_files row (removed or not) refers to."""
+        """Which of ``paths`` some record_files row (removed or not) or a staged softcopy
+        (sent before its record was started) refers to."""
         if not paths:
             return set()
-        query = select(RecordFileRow.path).where(RecordFileRow.path.in_(list(paths)))
-        return set((await self.session.scalars(query)).all())
+        wanted = list(paths)
+        query = select(RecordFileRow.path).where(RecordFileRow.path.in_(wanted))
+        staged = select(StagedFileRow.path).where(StagedFileRow.path.in_(wanted))
+        return set((await self.session.scalars(query.union(staged))).all())
+
+    # -- staged softcopies (sent before /baru) -------------------------------------------
+    async def add_staged(self, row: StagedFileRow) -> StagedFileRow:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def staged(self, staged_ids: Sequence[int], user_id: int) -> list[StagedFileRow]:
+        """The person's staged softcopies among ``staged_ids``, in id order."""
+        if not staged_ids:
+            return []
+        query = (
+            select(StagedFileRow)
+            .where(StagedFileRow.id.in_(list(staged_ids)), StagedFileRow.user_id == user_id)
+            .order_by(StagedFileRow.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def delete_staged(self, staged_ids: Sequence[int]) -> None:
+        if staged_ids:
+            await self.session.execute(
+                delete(StagedFileRow).where(StagedFileRow.id.in_(list(staged_ids)))
+            )
 
     async def use_snapshot(self) -> None:
         """Read everything of this transaction from one snapshot (PostgreSQL; SQLite's

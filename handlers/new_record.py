@@ -20,11 +20,12 @@ from __future__ import annotations
 import logging
 import secrets
 import warnings
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -62,6 +63,7 @@ from sop.model import (
     State,
 )
 from sop.softcopy import ACCEPTED, EXTENSION_OF
+from sop.staging import StagedFile, StagingService
 from sop.validation import (
     CONSEQUENCE_PART_LABELS,
     CONSEQUENCE_PART_MAX,
@@ -76,6 +78,7 @@ from sop.validation import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 KEY = "baru"  # this conversation's part of user_data
 
@@ -536,13 +539,16 @@ async def start_new(update: Update, context: PpidContext) -> int:
         await query.answer()
         await _drop_markup(update)
     pending: list[dict[str, Any]] = context.user_data.pop(OFFERED, [])
+    staged: dict[str, int] = context.user_data.pop(STAGED, {})
     context.user_data[KEY] = {
         "fields": {"division_id": actor.division_id, "pasal17": [], "other_legal_basis": None},
         "photos": [],
         # This conversation's idempotency key, stored with the draft it creates.
         "origin": secrets.token_hex(16),
-        # Softcopies sent before /baru: attached as soon as the draft exists.
+        # Softcopies sent before /baru: attached as soon as the draft exists (their
+        # messages; the copies already stored, by message id).
         "pending": pending,
+        "staged": staged,
     }
     note = t.pending_files(len(pending)) if pending else None
     return await _ask(update, context, Stage.TITLE, note=note)
@@ -558,13 +564,16 @@ async def _drop_markup(update: Update) -> None:
 
 
 # -- a softcopy sent outside any conversation ---------------------------------------------
-#: user_data: softcopies a Petugas PPID sent before any /baru (their messages, as JSON).
+#: user_data: softcopies a Petugas PPID sent before any /baru (their messages, as JSON),
+#: and the copies of them already stored (staged files, by message id).
 OFFERED = "baru_offered"
+STAGED = "baru_staged"
 MAX_OFFERED = 10
 
 
 async def offer_new_record(update: Update, context: PpidContext) -> None:
-    """A document or photo outside any conversation: kept, and /baru is offered with it."""
+    """A document or photo outside any conversation: stored at once (not only as a
+    Telegram reference), and /baru is offered with it."""
     message = update.message
     assert message is not None and context.user_data is not None
     if not context.actor.has(Role.PETUGAS_PPID):
@@ -574,6 +583,12 @@ async def offer_new_record(update: Update, context: PpidContext) -> None:
     if len(offered) >= MAX_OFFERED:
         await message.reply_text(t.TOO_MANY_OFFERED.format(count=len(offered)))
         return
+    try:
+        staged = await _stage_softcopy(context, message)
+    except _Refused as refused:
+        await message.reply_text(refused.text)
+        return
+    context.user_data.setdefault(STAGED, {})[str(message.message_id)] = staged.id
     group = message.media_group_id
     album_offered = group is not None and any(m.get("media_group_id") == group for m in offered)
     offered.append(message.to_dict())
@@ -596,10 +611,12 @@ async def drop_offered(update: Update, context: PpidContext) -> None:
     query = update.callback_query
     assert query is not None and context.user_data is not None
     offered = context.user_data.pop(OFFERED, None)
+    staged = context.user_data.pop(STAGED, None)
     if not offered:
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
+    await _drop_staged(context, staged)
     await _drop_markup(update)
     await context.bot.send_message(
         context.actor.telegram_id, t.OFFER_DROPPED.format(count=len(offered))
@@ -917,11 +934,20 @@ async def got_file(update: Update, context: PpidContext) -> int:
     return Stage.FILES
 
 
-async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
-    """Check, download and attach the message's softcopy; _Refused says why it was not."""
-    message = update.message
-    assert message is not None
-    limit = context.runtime.settings.max_file_size
+@dataclass(frozen=True)
+class _Softcopy:
+    """What a message's softcopy is, before it is downloaded."""
+
+    name: str
+    file_id: str
+    size: int | None
+    mime: str
+    is_photo: bool
+
+
+def _softcopy_of(message: Message, limit: int) -> _Softcopy:
+    """The message's document or photo, checked by its name and size; _Refused says why
+    it cannot be stored."""
     if message.document is not None:
         document = message.document
         name = document.file_name or ""
@@ -932,20 +958,21 @@ async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
         if extension not in ACCEPTED:
             kind = extension or document.mime_type or "tanpa nama"
             raise _Refused(name or kind, t.unsupported_file(kind))
-        file_id, size, mime, is_photo = (
-            document.file_id,
-            document.file_size,
-            ACCEPTED[extension],
-            False,
-        )
+        softcopy = _Softcopy(name, document.file_id, document.file_size, ACCEPTED[extension], False)
     else:
         photo = message.photo[-1]
-        name, file_id, size = t.photo_name(message.message_id), photo.file_id, photo.file_size
-        mime, is_photo = "image/jpeg", True
-    if size is not None and size > limit:
-        raise _Refused(name, t.too_big(name, size, limit))
+        name = t.photo_name(message.message_id)
+        softcopy = _Softcopy(name, photo.file_id, photo.file_size, "image/jpeg", True)
+    if softcopy.size is not None and softcopy.size > limit:
+        raise _Refused(softcopy.name, t.too_big(softcopy.name, softcopy.size, limit))
+    return softcopy
+
+
+async def _download(context: PpidContext, softcopy: _Softcopy) -> AsyncIterator[bytes]:
+    """The softcopy's bytes from Telegram, as they come; _Refused if they cannot come."""
+    name = softcopy.name
     try:
-        telegram_file = await context.bot.get_file(file_id)
+        telegram_file = await context.bot.get_file(softcopy.file_id)
     except BadRequest as exc:
         if "too big" in exc.message.lower():  # the Bot API's own 20 MB download limit
             raise _Refused(name, t.TOO_BIG_FOR_TELEGRAM.format(name=h(name))) from exc
@@ -955,13 +982,14 @@ async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
     if not telegram_file.file_path:
         raise _Refused(name, t.DOWNLOAD_FAILED)
     # What Telegram says the file holds: a shorter (or longer) download is not stored.
-    expected = telegram_file.file_size or size
-    data = _data(context)
-    chunks = telegram_chunks(telegram_file.file_path, expected_size=expected)
+    expected = telegram_file.file_size or softcopy.size
+    return telegram_chunks(telegram_file.file_path, expected_size=expected)
+
+
+async def _storing(name: str, store: Awaitable[_T]) -> _T:
+    """Run a store of softcopy ``name``; whatever fails is a _Refused saying so."""
     try:
-        stored = await context.service.attach_file(
-            context.actor, data["record_id"], chunks, name, mime
-        )
+        return await store
     except SopError as exc:
         raise _Refused(name, h(exc.message)) from exc
     except Exception as exc:
@@ -970,9 +998,48 @@ async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
         reference = secrets.token_hex(4).upper()
         log.exception("storing softcopy %r failed [ref %s]", name, reference)
         raise _Refused(name, t.NOT_STORED_ERROR.format(name=h(name), ref=reference)) from exc
-    if is_photo:
+
+
+async def _store_softcopy(update: Update, context: PpidContext) -> FileView:
+    """Check, download and attach the message's softcopy (or the copy stored when it was
+    sent before the record was started); _Refused says why it was not."""
+    message = update.message
+    assert message is not None
+    data = _data(context)
+    softcopy = _softcopy_of(message, context.runtime.settings.max_file_size)
+    staged = data.get("staged", {}).pop(str(message.message_id), None)
+    if staged is not None:
+        stored = await _storing(
+            softcopy.name,
+            StagingService(context.service).attach(context.actor, data["record_id"], staged),
+        )
+    else:
+        chunks = await _download(context, softcopy)
+        stored = await _storing(
+            softcopy.name,
+            context.service.attach_file(
+                context.actor, data["record_id"], chunks, softcopy.name, softcopy.mime
+            ),
+        )
+    if softcopy.is_photo:
         data.setdefault("photos", []).append(stored.id)
     return stored
+
+
+async def _stage_softcopy(context: PpidContext, message: Message) -> StagedFile:
+    """Store a softcopy sent before its record exists; _Refused says why it was not."""
+    softcopy = _softcopy_of(message, context.runtime.settings.max_file_size)
+    chunks = await _download(context, softcopy)
+    return await _storing(
+        softcopy.name,
+        StagingService(context.service).stage(context.actor, chunks, softcopy.name, softcopy.mime),
+    )
+
+
+async def _drop_staged(context: PpidContext, staged: dict[str, int] | None) -> None:
+    """The softcopies sent before /baru will not be used: their stored copies go."""
+    if staged:
+        await StagingService(context.service).drop(context.actor, list(staged.values()))
 
 
 # -- albums: one acknowledgement for all the items of a media group --------------------------
@@ -1265,6 +1332,8 @@ async def cancel(update: Update, context: PpidContext) -> int:
     assert update.message is not None
     await _reconciled(context)
     record_id = _data(context).get("record_id")
+    if record_id is None:  # the softcopies sent for the record that was not made go
+        await _drop_staged(context, _data(context).get("staged"))
     _finish(context)
     if record_id is None:
         await update.message.reply_text(t.CANCELLED_NOTHING)
@@ -1325,9 +1394,15 @@ async def wrong_input(update: Update, context: PpidContext) -> int | None:
     data = _data(context)
     is_file = message.document is not None or bool(message.photo)
     if is_file and data.get("record_id") is None and len(data.get("pending", [])) < MAX_OFFERED:
-        # Sent before the draft exists: kept, attached as soon as it does.
-        data.setdefault("pending", []).append(message.to_dict())
-        hint = f"{t.pending_files(len(data['pending']))}\n{hint}"
+        # Sent before the draft exists: stored now, attached as soon as the draft exists.
+        try:
+            staged = await _stage_softcopy(context, message)
+        except _Refused as refused:
+            hint = f"{refused.text}\n{hint}"
+        else:
+            data.setdefault("staged", {})[str(message.message_id)] = staged.id
+            data.setdefault("pending", []).append(message.to_dict())
+            hint = f"{t.pending_files(len(data['pending']))}\n{hint}"
     await _nudge(update, context, stage, hint)
     return None
 

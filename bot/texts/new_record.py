@@ -238,14 +238,14 @@ TOO_MANY_OFFERED = (
     "Sudah {count} softcopy menunggu berkas baru. Mulai dahulu dengan /baru (softcopy yang "
     "menunggu ikut dilampirkan); yang ini tidak disimpan, kirim lagi setelahnya."
 )
-OFFER_DROPPED = "Baik, {count} softcopy tadi tidak dipakai dan tidak disimpan."
+OFFER_DROPPED = "Baik, {count} softcopy tadi tidak dipakai dan sudah dihapus dari penyimpanan."
 
 
 def offer(name: str, count: int) -> str:
     waiting = f" ({count} softcopy menunggu)" if count > 1 else ""
     return (
-        f"📎 <b>{h(shorten(name, 100))}</b> diterima{waiting}, tetapi belum ada berkas yang "
-        "sedang diisi. Mulai berkas baru dengan softcopy ini? Softcopy dilampirkan ke "
+        f"📎 <b>{h(shorten(name, 100))}</b> sudah disimpan{waiting}, tetapi belum ada berkas "
+        "yang sedang diisi. Mulai berkas baru dengan softcopy ini? Softcopy dilampirkan ke "
         "berkasnya begitu data berkas selesai diisi (juga bila Anda mengetik /baru)."
     )
 

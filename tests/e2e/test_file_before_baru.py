@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy import select
+
 from bot.texts import new_record as t
+from db.models import StagedFileRow
 from sop.model import PeriodKind, Role
 from tests.e2e.flows import jpeg, real_pdf
 from tests.e2e.harness import BotHarness
+from tests.e2e.test_files import check_ok
 from tests.emulator import FakeUser
+
+
+async def staged_contents(harness: BotHarness) -> list[bytes]:
+    """The softcopies stored for a record not started yet, as they are on disk."""
+    runtime = await harness.runtime()
+    async with runtime.service.transaction() as repo:
+        rows = (await repo.session.scalars(select(StagedFileRow).order_by(StagedFileRow.id))).all()
+        paths = [row.path for row in rows]
+    return [await runtime.storage.read_bytes(path) for path in paths]
 
 
 async def answer_the_questions(rina: FakeUser) -> None:
@@ -45,7 +58,9 @@ async def test_a_document_outside_a_conversation_starts_baru_with_it(
         t.BUTTON_START_WITH_FILES,
         t.BUTTON_DROP_OFFERED,
     ]
-    assert harness.emulator.calls_to("getFile") == []  # kept by Telegram's reference so far
+    # Stored at once, not kept as a Telegram reference only: on disk before any /baru.
+    assert await staged_contents(harness) == [pdf]
+    await check_ok(harness)  # a staged softcopy is not an orphan
 
     await rina.press(offer, text=t.BUTTON_START_WITH_FILES)
     question = await rina.wait_for("Tulis judul")
@@ -57,6 +72,12 @@ async def test_a_document_outside_a_conversation_starts_baru_with_it(
     photo = jpeg((10, 120, 10))
     await rina.send_photo(photo)
     kept = await rina.wait_for("2 softcopy yang sudah Anda kirim")
+    assert await staged_contents(harness) == [pdf, photo]
+    # The bot restarts and Telegram no longer serves the files: the stored copies are used.
+    await harness.restart()
+    harness.emulator.fail_next(
+        "getFile", "Bad Request: wrong file_id or the file is temporarily unavailable", times=5
+    )
     await rina.press(kept, text=t.BUTTON_DIVISION_OK)
     await rina.wait_for("uraian")
     await rina.send_text("Daftar nama dan alamat pemilih disabilitas.")
@@ -82,9 +103,10 @@ async def test_a_document_outside_a_conversation_starts_baru_with_it(
     assert sorted(f.sha256 for f in record.files) == sorted(
         [hashlib.sha256(pdf).hexdigest(), hashlib.sha256(photo).hexdigest()]
     )
+    assert await staged_contents(harness) == []  # they are the draft's softcopies now
     await rina.press(prompt, text=t.BUTTON_FILES_DONE)
     await rina.wait_for("Syarat SOP")
-    assert harness.emulator.failed_calls() == []
+    await check_ok(harness)
 
 
 async def test_baru_typed_takes_the_softcopy_and_abaikan_drops_it(harness: BotHarness) -> None:
@@ -100,8 +122,11 @@ async def test_baru_typed_takes_the_softcopy_and_abaikan_drops_it(harness: BotHa
 
     await rina.send_document(real_pdf((4, 5, 6)), "tidak-dipakai.pdf", "application/pdf")
     offer = await rina.wait_for("belum ada berkas yang sedang diisi")
+    assert await staged_contents(harness) == [real_pdf((4, 5, 6))]
     await rina.press(offer, text=t.BUTTON_DROP_OFFERED)
-    await rina.wait_for("tidak dipakai dan tidak disimpan")
+    await rina.wait_for("tidak dipakai dan sudah dihapus dari penyimpanan")
+    assert await staged_contents(harness) == []
+    await check_ok(harness)  # the dropped copy is gone from the disk too
     await rina.send_command("baru")
     assert "softcopy yang sudah Anda kirim" not in (await rina.wait_for("Tulis judul")).text
     stale = await rina.press_raw(offer.message_id, "baru:with_files:0")
