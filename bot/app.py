@@ -17,7 +17,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import file_jobs, metrics, reminders, text_jobs
+from bot import file_jobs, metrics, notify, reminders, text_jobs
 from bot.application import PpidApplication
 from bot.backup_job import schedule_daily_backup
 from bot.cards import CardTracker
@@ -27,7 +27,6 @@ from bot.context import BotData, PpidContext
 from bot.dispatch import NoticeDispatcher, background
 from bot.expiry_job import schedule_expiry_checks
 from bot.integrity_job import schedule_weekly_check
-from bot.notify import register_dispatcher
 from bot.papers_job import schedule_papers_jobs
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import PpidRateLimiter
@@ -129,7 +128,7 @@ def install_notices(
     )
     application.bot_data.notices = dispatcher
     application.bot_data.cards = cards
-    register_dispatcher(application.bot, dispatcher)
+    notify.register_dispatcher(application.bot, dispatcher)
     runtime.service.subscribe(cards.on_change)
     runtime.service.subscribe(dispatcher.on_change)
     if application.job_queue is None:
