@@ -531,7 +531,7 @@ def job_queue() -> Any:
 
 def scheduler_for(service: PpidService, job_queue: Any, bot: FakeBot) -> ReminderScheduler:
     reminders = reminders_for(service)
-    sender = ReminderSender(bot, reminders, backoff=0)  # type: ignore[arg-type]
+    sender = ReminderSender(bot, reminders)  # type: ignore[arg-type]
     return ReminderScheduler(job_queue, sender, reminders, check_interval=timedelta(days=1))
 
 
