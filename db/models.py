@@ -445,6 +445,8 @@ class DocumentPageRow(Base):
     text_id: Mapped[int] = mapped_column(ForeignKey("document_texts.id", ondelete="CASCADE"))
     page: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
 class NoticeRow(Base):
     """One message to one person about one event (the outbox).
 
