@@ -7,6 +7,7 @@ bounds). The restart test uses a ManualClock: time passes while the bot is down.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -135,9 +136,13 @@ async def test_reminders_then_overdue_then_escalation(fast: BotHarness) -> None:
     tasks = await rina.wait_for(timeout=WAIT)
     assert number in tasks.text and "TERLAMBAT" in tasks.text
     assert emulator.failed_calls() == []
-    # /metrics counts each notice once (two reminders, one escalation notice).
-    assert sent_count("remind") == sent_before["remind"] + 2
-    assert sent_count("overdue") == sent_before["overdue"] + 1
+    # /metrics counts each notice once (two reminders, one escalation notice), once the
+    # notice is confirmed, just after its last message went.
+    expected = {"remind": sent_before["remind"] + 2, "overdue": sent_before["overdue"] + 1}
+    deadline = time.monotonic() + WAIT
+    while {kind: sent_count(kind) for kind in expected} != expected:
+        assert time.monotonic() < deadline, {kind: sent_count(kind) for kind in expected}
+        await asyncio.sleep(0.05)
 
 
 async def test_completing_a_step_cancels_its_reminders(fast: BotHarness) -> None:
