@@ -369,6 +369,8 @@ class _Builder:
         ]
         updated = created + timedelta(seconds=20)
         register = None
+        open_step: int | None = None  # the open run's step and due time, kept on the record
+        open_due: datetime | None = None
         for index, step in enumerate(Step):
             if index >= len(starts):
                 break
@@ -409,6 +411,7 @@ class _Builder:
             else:
                 run_id = self.run(record_id, step, started, due, None, None)
                 self.notices(run_id, record_id, step, started, due)
+                open_step, open_due = int(step), due
         self.rows["records"].append(
             {
                 "id": record_id,
@@ -421,6 +424,8 @@ class _Builder:
                 "created_at": created,
                 "updated_at": updated,
                 "opened_on": None,
+                "due_step": open_step,
+                "due_at": open_due,
             }
         )
         self.states[state.value] = self.states.get(state.value, 0) + 1

@@ -137,6 +137,12 @@ class InvitationAttemptRow(Base):
 
 class RecordRow(Base):
     __tablename__ = "records"
+    __table_args__ = (
+        # A person's tasks, soonest due first (see ``due_step``).
+        Index("ix_records_due_step_due_at", "due_step", "due_at"),
+        Index("ix_records_due_step_division", "due_step", "division_id", "due_at"),
+        Index("ix_records_due_step_creator", "due_step", "created_by", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -172,6 +178,10 @@ class RecordRow(Base):
     weighing: Mapped[str | None] = mapped_column(Text)
     #: Not listed in the public DIK (``ppidbot publish``).
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The step of the record's open run and that run's due time (None: no open run),
+    #: kept with the run by ``Repository.open_run``/``close_run``/``set_due``.
+    due_step: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RecordFileRow(Base):
@@ -216,6 +226,7 @@ class StepRunRow(Base):
         UniqueConstraint("record_id", "step", "attempt"),
         Index("ix_step_runs_open", "completed_at", "step"),
         Index("ix_step_runs_next_notice", "completed_at", "next_notice_at"),
+        Index("ix_step_runs_completed_by", "completed_by", "step"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -505,3 +516,22 @@ class RecordCardRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: The full-text index of /cari, made by migration 0012 outside the models (an FTS5 table
+#: and its shadow tables on SQLite, a GIN expression index on PostgreSQL).
+SEARCH_INDEX_NAMES = frozenset(
+    {
+        "records_fts",
+        "records_fts_config",
+        "records_fts_data",
+        "records_fts_docsize",
+        "records_fts_idx",
+        "ix_records_search",
+    }
+)
+
+
+def outside_search_index(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name``: leave the full-text index out of schema comparisons."""
+    return name not in SEARCH_INDEX_NAMES

@@ -6,8 +6,26 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import (
     AlbumItemRow,
@@ -32,6 +50,9 @@ from db.models import (
 
 #: The kv_store namespace of throttled alerts (when each was last sent).
 ALERTS = "alerts"
+#: What /cari searches on PostgreSQL, exactly as migration 0012 indexes it (GIN): the
+#: planner uses an expression index only for the same expression.
+SEARCH_DOCUMENT = "to_tsvector('simple', records.title || ' ' || records.description)"
 
 
 class Repository:
@@ -245,38 +266,6 @@ class Repository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def records_in_states(
-        self, states: Sequence[str], *, division_id: int | None = None
-    ) -> Sequence[RecordRow]:
-        query = select(RecordRow).where(RecordRow.state.in_(states)).order_by(RecordRow.id)
-        if division_id is not None:
-            query = query.where(RecordRow.division_id == division_id)
-        return (await self.session.scalars(query)).all()
-
-    async def records(
-        self,
-        *,
-        division_id: int | None = None,
-        states: Sequence[str] | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Sequence[RecordRow]:
-        query = select(RecordRow).order_by(RecordRow.id.desc()).limit(limit).offset(offset)
-        if division_id is not None:
-            query = query.where(RecordRow.division_id == division_id)
-        if states:
-            query = query.where(RecordRow.state.in_(states))
-        if text:
-            pattern = f"%{text.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(RecordRow.title).like(pattern),
-                    func.lower(RecordRow.description).like(pattern),
-                )
-            )
-        return (await self.session.scalars(query)).all()
-
     # -- files -------------------------------------------------------------------------
     async def add_file(self, row: RecordFileRow) -> RecordFileRow:
         self.session.add(row)
@@ -426,6 +415,12 @@ class Repository:
         )
         self.session.add(row)
         await self.session.flush()
+        await self.session.execute(
+            update(RecordRow)
+            .where(RecordRow.id == record_id)
+            .values(due_step=step, due_at=due_at)
+            .execution_options(synchronize_session=False)
+        )
         return row
 
     async def open_run_of(self, record_id: int) -> StepRunRow | None:
@@ -462,6 +457,16 @@ class Repository:
                 reason=reason,
             )
         )
+        await self.session.execute(
+            update(RecordRow)
+            .where(RecordRow.id == self._record_of_run(run_id))
+            .values(due_step=None, due_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _record_of_run(run_id: int) -> Any:
+        return select(StepRunRow.record_id).where(StepRunRow.id == run_id).scalar_subquery()
 
     async def runs_of(self, record_id: int) -> Sequence[StepRunRow]:
         query = (
@@ -484,6 +489,98 @@ class Repository:
                 RecordRow.division_id == division_id
             )
         return int(await self.session.scalar(query) or 0)
+
+    # -- tasks: what waits on one person (``records.due_step``, indexed) ----------------
+    @staticmethod
+    def _task_branches(
+        *,
+        produce: tuple[int | None, int] | None = None,
+        handover: bool = False,
+        receive: tuple[int, bool] | None = None,
+        step: int | None = None,
+    ) -> list[Any]:
+        """The records whose open step waits on a person, as conditions each one range of
+        an index (``records.due_step`` and the due time; their union is the answer).
+
+        ``produce``: (division, user) of a Petugas PPID, whose step 1 is their division's
+        records and their own; ``handover``: a Petugas Dokumentasi (every step 2);
+        ``receive``: (user, strict) of a Pejabat PPID, every step 3 but those the
+        four-eyes rule bars them from (``sop.four_eyes``): the latest hand-over was theirs,
+        or, strict, they created the record or completed a step 1 of it. ``step``: only
+        that step."""
+        branches: list[Any] = []
+        if produce is not None and step in (None, 1):
+            division_id, user_id = produce
+            if division_id is not None:
+                branches.append(and_(RecordRow.due_step == 1, RecordRow.division_id == division_id))
+            branches.append(and_(RecordRow.due_step == 1, RecordRow.created_by == user_id))
+        if handover and step in (None, 2):
+            branches.append(RecordRow.due_step == 2)
+        if receive is not None and step in (None, 3):
+            user_id, strict = receive
+            done = aliased(StepRunRow)
+            later = aliased(StepRunRow)
+            latest_handover = and_(
+                done.step == 2,
+                ~exists().where(
+                    later.record_id == done.record_id,
+                    later.step == 2,
+                    later.outcome == "done",
+                    later.id > done.id,
+                ),
+            )
+            barred = select(done.record_id).where(
+                done.completed_by == user_id,
+                done.outcome == "done",
+                or_(done.step == 1, latest_handover) if strict else latest_handover,
+            )
+            conditions = [RecordRow.due_step == 3, RecordRow.id.not_in(barred)]
+            if strict:
+                conditions.append(RecordRow.created_by != user_id)
+            branches.append(and_(*conditions))
+        return branches
+
+    async def task_rows(self, *, limit: int | None = None, **scope: Any) -> Sequence[RecordRow]:
+        """The records waiting on a person (``_task_branches``), soonest due first: the
+        first ``limit`` of each branch in its index's order, then the first ``limit`` of
+        those (an OR of the branches would be sorted whole)."""
+        branches = self._task_branches(**scope)
+        if not branches:
+            return ()
+        order = (RecordRow.due_at, RecordRow.id)
+        if limit is None or len(branches) == 1:
+            query = select(RecordRow).where(or_(*branches)).order_by(*order).limit(limit)
+        else:
+            firsts = [
+                select(RecordRow.id).where(branch).order_by(*order).limit(limit).subquery()
+                for branch in branches
+            ]
+            ids = union_all(*(select(first.c.id) for first in firsts))
+            query = select(RecordRow).where(RecordRow.id.in_(ids)).order_by(*order).limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def task_count(self, **scope: Any) -> int:
+        """How many records wait on a person: the sum over the branches, less the records
+        of a Petugas PPID's division they created themselves (counted twice)."""
+        branches = self._task_branches(**scope)
+        total = 0
+        for branch in branches:
+            query = select(func.count()).select_from(RecordRow).where(branch)
+            total += int(await self.session.scalar(query) or 0)
+        produce = scope.get("produce")
+        if produce is not None and produce[0] is not None and scope.get("step") in (None, 1):
+            division_id, user_id = produce
+            both = (
+                select(func.count())
+                .select_from(RecordRow)
+                .where(
+                    RecordRow.due_step == 1,
+                    RecordRow.division_id == division_id,
+                    RecordRow.created_by == user_id,
+                )
+            )
+            total -= int(await self.session.scalar(both) or 0)
+        return total
 
     async def open_runs(self) -> Sequence[StepRunRow]:
         query = (
@@ -880,10 +977,18 @@ class Repository:
 
     async def set_due(self, run_id: int, due_at: datetime) -> None:
         """Move an open step run's due time (the office calendar changed)."""
-        await self.session.execute(
+        moved = await self.session.execute(
             update(StepRunRow)
             .where(StepRunRow.id == run_id, StepRunRow.completed_at.is_(None))
             .values(due_at=due_at, next_notice_at=StepRunRow.started_at)  # planned again
+        )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            return
+        await self.session.execute(
+            update(RecordRow)
+            .where(RecordRow.id == self._record_of_run(run_id))
+            .values(due_at=due_at)
+            .execution_options(synchronize_session=False)
         )
 
     # -- the register (DIK) and exemption expiry ---------------------------------------
@@ -891,19 +996,24 @@ class Repository:
     def _register_where(
         *,
         states: Sequence[str] | None = None,
+        not_states: Sequence[str] | None = None,
         opened: bool | None = None,
         division_id: int | None = None,
         letter: str | None = None,
         classified_from: date | None = None,
         classified_before: date | None = None,
-        text: str | None = None,
         visible_to: tuple[int | None, int] | None = None,
     ) -> list[Any]:
         """The WHERE conditions of a register query; ``visible_to`` is (division, user) of a
-        Petugas PPID, who sees their division's records and their own."""
+        Petugas PPID, who sees their division's records and their own. ``not_states``
+        says ``states`` the other way round, for a page: no index serves it, so the page
+        walks the primary key newest first (an IN list of states would be read whole from
+        ``ix_records_state`` and sorted)."""
         where: list[Any] = []
         if states is not None:
             where.append(RecordRow.state.in_(list(states)))
+        if not_states is not None:
+            where.append(RecordRow.state.not_in(list(not_states)))
         if opened is True:
             where.append(RecordRow.opened_on.is_not(None))
         elif opened is False:
@@ -916,15 +1026,6 @@ class Repository:
             where.append(RecordRow.classified_date >= classified_from)
         if classified_before is not None:
             where.append(RecordRow.classified_date < classified_before)
-        if text:
-            escaped = text.lower().replace("\\", "\\\\")
-            pattern = "%" + escaped.replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                or_(
-                    func.lower(RecordRow.title).like(pattern, escape="\\"),
-                    func.lower(RecordRow.description).like(pattern, escape="\\"),
-                )
-            )
         if visible_to is not None:
             own_division, user_id = visible_to
             where.append(
@@ -934,25 +1035,77 @@ class Repository:
             )
         return where
 
+    def _search_match(self, words: Sequence[str]) -> Any:
+        """Records whose title or description has a word beginning with each of ``words``
+        (letters and digits only, lower case), through the full-text index of migration
+        0012: FTS5 on SQLite, a GIN index of a ``tsvector`` on PostgreSQL."""
+        if not words:
+            return literal(False)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = " & ".join(f"'{word}':*" for word in words)
+            match = literal_column(SEARCH_DOCUMENT).bool_op("@@")(
+                func.to_tsquery(literal_column("'simple'"), query)
+            )
+            # The hits first, from the GIN index (MATERIALIZED: the planner would rather
+            # walk the primary key newest first and test every row for a rare word).
+            hits = select(RecordRow.id).where(match).cte("search_hits").prefix_with("MATERIALIZED")
+            return RecordRow.id.in_(select(hits.c.id))
+        query = " ".join(f'"{word}"*' for word in words)
+        matching = sql_text(
+            "SELECT rowid FROM records_fts WHERE records_fts MATCH :fts"
+        ).bindparams(fts=query)
+        return RecordRow.id.in_(matching.columns(column("rowid", Integer)))
+
+    def _where(self, *, text: Sequence[str] | None = None, **filters: Any) -> list[Any]:
+        where = self._register_where(**filters)
+        if text is not None:
+            where.append(self._search_match(text))
+        return where
+
     async def register_rows(
         self, *, limit: int | None = None, offset: int = 0, **filters: Any
     ) -> Sequence[RecordRow]:
-        """One page of the register, newest first."""
-        where = self._register_where(**filters)
-        query = select(RecordRow).where(*where).order_by(RecordRow.id.desc()).offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
+        """One page of the register, newest first; ``text``: the words searched for.
+
+        A Petugas PPID's page (``visible_to``) is the newest of their division's records
+        and the newest of their own, each in its index's order, merged: an OR of the two
+        would be read whole and sorted."""
+        visible_to = filters.pop("visible_to", None)
+        order = RecordRow.id.desc()
+        if limit is None or visible_to is None:
+            where = self._where(visible_to=visible_to, **filters)
+            query = select(RecordRow).where(*where).order_by(order).offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return (await self.session.scalars(query)).all()
+        where = self._where(**filters)
+        own_division, user_id = visible_to
+        branches = [RecordRow.created_by == user_id]
+        if own_division is not None:
+            branches.append(RecordRow.division_id == own_division)
+        firsts = [
+            select(RecordRow.id).where(*where, branch).order_by(order).limit(offset + limit)
+            for branch in branches
+        ]
+        ids = union_all(*(select(first.subquery().c.id) for first in firsts))
+        query = (
+            select(RecordRow)
+            .where(RecordRow.id.in_(ids))
+            .order_by(order)
+            .offset(offset)
+            .limit(limit)
+        )
         return (await self.session.scalars(query)).all()
 
     async def register_count(self, **filters: Any) -> int:
         """How many records of the register match ``filters``."""
-        where = self._register_where(**filters)
+        where = self._where(**filters)
         query = select(func.count()).select_from(RecordRow).where(*where)
         return int(await self.session.scalar(query) or 0)
 
     async def register_classified_dates(self, **filters: Any) -> set[date]:
         """The distinct classification dates among the matching records (for year filters)."""
-        where = self._register_where(**filters)
+        where = self._where(**filters)
         query = select(RecordRow.classified_date).where(*where).distinct()
         return set((await self.session.scalars(query)).all())
 

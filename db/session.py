@@ -1,4 +1,5 @@
-"""Engine and session factory. SQLite gets WAL, foreign keys and serialised writes."""
+"""Engine and session factory. SQLite gets WAL, foreign keys and serialised writes;
+reads (``READ_ONLY``) run beside them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+#: The connection execution option of a transaction that only reads (``READ_ONLY``).
+READ_ONLY_OPTION = "ppidbot_read_only"
+#: Execution options of a read-only transaction. On SQLite it does not take the write
+#: lock; on PostgreSQL plain reads never block writers, so nothing changes there.
+READ_ONLY = {READ_ONLY_OPTION: True}
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -49,7 +56,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read (``READ_ONLY``) begins deferred: it reads a WAL snapshot beside a writer
+        # instead of holding the write lock for as long as it reads.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

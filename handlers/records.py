@@ -33,7 +33,7 @@ async def tugas(update: Update, context: PpidContext) -> None:
     assert update.message is not None
     service = context.service
     actor = context.actor
-    tasks = await service.tasks(actor)
+    tasks, total = await service.task_page(actor, limit=t.MAX_TASKS_SHOWN)
     failed = overview_texts.failures(
         await context.notices.outbox.open_failures(actor) if actor.is_admin else Failures(0),
         service.tz,
@@ -43,17 +43,17 @@ async def tugas(update: Update, context: PpidContext) -> None:
         await update.message.reply_text(text)
         return
     now = service.clock.now()
-    lines = [t.TASKS_HEADER.format(count=len(tasks))]
+    lines = [t.TASKS_HEADER.format(count=total)]
     budget = t.TASKS_TEXT_BUDGET - sum(telegram_length(x) + 1 for x in failed)
     shown = []
-    for task in tasks[: t.MAX_TASKS_SHOWN]:
+    for task in tasks:
         line = t.task_line(task, now, service.tz)
         if sum(telegram_length(x) + 1 for x in lines) + telegram_length(line) > budget:
             break
         lines.append(line)
         shown.append(task)
-    if len(shown) < len(tasks):
-        lines.append(t.MORE_TASKS.format(count=len(tasks) - len(shown)))
+    if len(shown) < total:
+        lines.append(t.MORE_TASKS.format(count=total - len(shown)))
     if failed:
         lines += ["", *failed]
     buttons = [

@@ -205,11 +205,11 @@ async def serahkan(update: Update, context: PpidContext) -> None:
         await update.message.reply_text(t.SERAHKAN_ONLY_DOKUMENTASI)
         return
     service = context.service
-    waiting = await service.waiting_for_step(actor, Step.HANDOVER)
+    waiting, total = await service.waiting_for_step(actor, Step.HANDOVER, limit=LIST_LIMIT)
     if not waiting:
         await update.message.reply_text(t.SERAHKAN_EMPTY)
         return
-    text, shown = t.waiting_list(waiting, service.clock.now(), LIST_LIMIT, service.tz)
+    text, shown = t.waiting_list(waiting, service.clock.now(), LIST_LIMIT, service.tz, total=total)
     buttons = [
         [
             InlineKeyboardButton(

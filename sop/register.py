@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,12 +14,12 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from db.models import RecordRow, StepRunRow
+from db.models import RecordRow
 from db.repositories import Repository
 from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
-from sop.service import PpidService, record_view
+from sop.service import PpidService
 from sop.validation import clean_text
 
 #: Who sees the whole register; a Petugas PPID sees their division's records only.
@@ -30,6 +30,8 @@ MAY_OPEN = frozenset({Role.PEJABAT_PPID, Role.ADMIN})
 PAGE_SIZE = 10
 SEARCH_LIMIT = 20
 SEARCH_MIN = 2
+#: At most this many words of a search are looked up (each narrows the result).
+SEARCH_WORDS = 10
 EXPIRY_WINDOW_DAYS = 90
 #: How many ending exemptions /kedaluwarsa reads and lists.
 EXPIRING_LIMIT = 30
@@ -221,6 +223,22 @@ def ends_on(record: RecordView) -> date | None:
     return record.fields.period.end_date(record.fields.classified_date)
 
 
+def _by_primary_key(query: dict[str, Any]) -> dict[str, Any]:
+    """A page's query with several states said the other way round (``not_states``), so
+    that it walks the primary key newest first instead of sorting every matching row."""
+    states = query.get("states")
+    if states is None or len(states) < 2:
+        return query
+    others = [state.value for state in State if state.value not in states]
+    return {**query, "states": None, "not_states": others}
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search, as the full-text index splits them: runs of letters and
+    digits, lower case ("100%" is "100"; "DIK-2026-0001" is "dik", "2026" and "0001")."""
+    return re.findall(r"[^\W_]+", text.lower())[:SEARCH_WORDS]
+
+
 class RegisterService:
     """The register's queries and the "opened" mark; a thin companion of ``PpidService``
     that shares its transactions, clock and rules of visibility."""
@@ -244,35 +262,16 @@ class RegisterService:
 
     async def _entries(self, repo: Repository, rows: Sequence[RecordRow]) -> list[RegisterEntry]:
         """Lines of a list from their rows, with a constant number of queries whatever the
-        page's length: the runs of all its records, the names, the divisions and the staff
-        (who the open steps wait on), each read once. Files are not read."""
+        page's length (``PpidService.list_views``, and the staff: who the open steps wait
+        on). Files are not read."""
         if not rows:
             return []
-        runs: dict[int, list[StepRunRow]] = defaultdict(list)
-        for run in await repo.runs_of_records([row.id for row in rows]):
-            runs[run.record_id].append(run)
-        wanted = {row.created_by for row in rows} | {
-            run.completed_by
-            for record_runs in runs.values()
-            for run in record_runs
-            if run.completed_by and not run.completed_by_name
-        }
-        names = await repo.user_names(sorted(wanted))
-        divisions = {d.id: d.name for d in await repo.divisions(include_inactive=True)}
+        views = await self.service.list_views(repo, rows)
         staff = await self.service.staff(repo)
-        entries = []
-        for row in rows:
-            view = record_view(
-                row,
-                runs=runs[row.id],
-                division_name=divisions.get(row.division_id, "?"),
-                creator_name=names.get(row.created_by, "?"),
-                names=names,
-            )
-            entries.append(
-                RegisterEntry(view, row.opened_on, ends_on(view), self._holders(view, staff))
-            )
-        return entries
+        return [
+            RegisterEntry(view, row.opened_on, ends_on(view), self._holders(view, staff))
+            for row, view in zip(rows, views, strict=True)
+        ]
 
     def _holders(self, record: RecordView, staff: Sequence[Actor]) -> tuple[str, ...]:
         """The names of the people ``record``'s open step waits on (its creator first)."""
@@ -293,26 +292,30 @@ class RegisterService:
         """One page of the register, newest first, of what ``actor`` may see."""
         filters = filters or RegisterFilter()
         query = filters.query()
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             query.update(self._scope(actor))
             total = await repo.register_count(**query)
             pages = max(1, math.ceil(total / page_size))
             page = min(max(page, 1), pages)
-            rows = await repo.register_rows(limit=page_size, offset=(page - 1) * page_size, **query)
+            rows = await repo.register_rows(
+                limit=page_size, offset=(page - 1) * page_size, **_by_primary_key(query)
+            )
             items = tuple(await self._entries(repo, rows))
         return RegisterPage(items, total, page, pages, filters, page_size)
 
     async def search(self, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> RegisterPage:
-        """Records whose title or description contains ``text`` (any case), newest first."""
+        """Records whose title or description has every word of ``text`` (any case; a word
+        also finds the longer words it begins: "notul" finds "notulen"), newest first,
+        through the full-text index."""
         words = clean_text(text).replace("\n", " ")
         if len(words) < SEARCH_MIN:
             raise InvalidInput(f"Kata pencarian terlalu pendek: minimal {SEARCH_MIN} karakter.")
         if len(words) > 100:
             raise InvalidInput("Kata pencarian terlalu panjang: maksimal 100 karakter.")
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
-            query = {**_STATUS_QUERY[None], "text": words, **self._scope(actor)}
+            query = {**_STATUS_QUERY[None], "text": search_words(words), **self._scope(actor)}
             total = await repo.register_count(**query)
             rows = await repo.register_rows(limit=limit, **query)
             items = tuple(await self._entries(repo, rows))
@@ -320,7 +323,7 @@ class RegisterService:
 
     async def years(self, actor: Actor) -> list[int]:
         """The classification years present in what ``actor`` sees, newest first."""
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             days = await repo.register_classified_dates(states=None, **self._scope(actor))
         return sorted({day.year for day in days}, reverse=True)
@@ -332,7 +335,7 @@ class RegisterService:
         soonest first: the first ``limit`` of them and how many there are."""
         today = self.service.today()
         until = today + timedelta(days=within_days)
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             scope = self._scope(actor)
             total = await repo.ending_count(until, **scope)
@@ -346,7 +349,7 @@ class RegisterService:
 
     async def entry(self, actor: Actor, record_id: int) -> RegisterEntry:
         """One record as a line of the register, for those allowed to see it."""
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             return await self._entry(repo, await self.service.load(repo, actor, record_id))
 
@@ -376,7 +379,7 @@ class RegisterService:
 
     async def check_opening(self, actor: Actor, record_id: int, opened_on: date) -> RegisterEntry:
         """What ``mark_opened`` would refuse, refused now (before asking to confirm)."""
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             row = await self.service.load(repo, actor, record_id)
             self._check_opening(actor, row, opened_on)
@@ -414,7 +417,7 @@ class RegisterService:
         """Opened day, end of the exemption, time per step run and the latest audit
         entries of a record ``actor`` may see."""
         now = self.service.clock.now()
-        async with self.service.transaction() as repo:
+        async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
             row = await self.service.load(repo, actor, record.id)
             entries = await repo.audit_entries(record_id=record.id)

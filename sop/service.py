@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import AuditRow, InvitationRow, RecordFileRow, RecordRow, StepRunRow, UserRow
 from db.repositories import Repository
+from db.session import READ_ONLY
 from db.texts import TextRepository
 from sop.audit import ChainProblem, canonical_details, chain_entry, entry_hash, verify_chain
 from sop.clock import Clock
@@ -184,6 +185,14 @@ class PpidService:
             async with session.begin():
                 yield Repository(session)
             log_committed(session.info.pop(_EVENTS, []))
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Repository]:
+        """A transaction that only reads: on SQLite it does not take the write lock (a
+        long list never keeps a step from being recorded). Nothing may be written in it."""
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options=READ_ONLY)
+            yield Repository(session)
 
     def now(self) -> datetime:
         now = self.clock.now()
@@ -623,35 +632,88 @@ class PpidService:
             await self.load(repo, actor, record_id)
             return [_audit_view(row) for row in await repo.audit_entries(record_id=record_id)]
 
-    async def tasks(self, actor: Actor) -> list[Task]:
-        """What waits on ``actor``, soonest due first."""
-        async with self.transaction() as repo:
+    async def tasks(
+        self, actor: Actor, *, step: Step | None = None, limit: int | None = None
+    ) -> list[Task]:
+        """What waits on ``actor`` (at ``step`` only, if given), soonest due first."""
+        tasks, _total = await self.task_page(actor, step=step, limit=limit)
+        return tasks
+
+    async def task_page(
+        self, actor: Actor, *, step: Step | None = None, limit: int | None = None
+    ) -> tuple[list[Task], int]:
+        """The first ``limit`` tasks of ``actor`` and how many there are in all: one
+        range of an index each (``records.due_step``), whatever the archive's size."""
+        async with self.reading() as repo:
             actor = await self.fresh_actor(repo, actor)
-            now = self.now()
-            tasks: list[Task] = []
-            open_states = [State.DRAFT, State.SUBMITTED, State.REGISTERED]
-            for row in await repo.records_in_states(open_states):
-                view = await self.view(repo, row)
-                if view.current_run is None or not self.may_act(actor, view):
-                    continue
-                run = view.current_run
-                overdue = now > run.due_at
-                tasks.append(
-                    Task(
-                        view,
-                        run.step,
-                        run.due_at,
-                        overdue,
-                        late_working=(
-                            self.calendar.working_time_between(run.due_at, now)
-                            if overdue
-                            else timedelta(0)
-                        ),
-                        late_wall=now - run.due_at if overdue else timedelta(0),
-                    )
+            scope = self._task_scope(actor, step)
+            rows = await repo.task_rows(limit=limit, **scope)
+            total = (
+                len(rows) if limit is None or len(rows) < limit else await repo.task_count(**scope)
+            )
+            views = await self.list_views(repo, rows)
+        now = self.now()
+        tasks = []
+        for view in views:
+            run = view.current_run
+            if run is None:  # moved on between the two reads: not waiting any more
+                continue
+            overdue = now > run.due_at
+            tasks.append(
+                Task(
+                    view,
+                    run.step,
+                    run.due_at,
+                    overdue,
+                    late_working=(
+                        self.calendar.working_time_between(run.due_at, now)
+                        if overdue
+                        else timedelta(0)
+                    ),
+                    late_wall=now - run.due_at if overdue else timedelta(0),
                 )
-            tasks.sort(key=lambda task: task.due_at)
-            return tasks
+            )
+        return tasks, total
+
+    def _task_scope(self, actor: Actor, step: Step | None) -> dict[str, object]:
+        """``Repository.task_rows``' description of the steps that wait on ``actor`` (the
+        same rule as ``may_act``, as a query)."""
+        scope: dict[str, object] = {"step": int(step) if step is not None else None}
+        if actor.has(STEP_ROLES[Step.PRODUCE]):
+            scope["produce"] = (actor.division_id, actor.user_id)
+        if actor.has(STEP_ROLES[Step.HANDOVER]):
+            scope["handover"] = True
+        if actor.has(STEP_ROLES[Step.RECEIVE]):
+            scope["receive"] = (actor.user_id, self.four_eyes is FourEyes.STRICT)
+        return scope
+
+    async def list_views(self, repo: Repository, rows: Sequence[RecordRow]) -> list[RecordView]:
+        """Views of a list's records (without their files) in a constant number of
+        queries, whatever the list's length: the runs of all of them, the names and
+        the divisions, each read once."""
+        if not rows:
+            return []
+        runs: dict[int, list[StepRunRow]] = {row.id: [] for row in rows}
+        for run in await repo.runs_of_records(list(runs)):
+            runs[run.record_id].append(run)
+        wanted = {row.created_by for row in rows} | {
+            run.completed_by
+            for record_runs in runs.values()
+            for run in record_runs
+            if run.completed_by and not run.completed_by_name
+        }
+        names = await repo.user_names(sorted(wanted))
+        divisions = {d.id: d.name for d in await repo.divisions(include_inactive=True)}
+        return [
+            record_view(
+                row,
+                runs=runs[row.id],
+                division_name=divisions.get(row.division_id, "?"),
+                creator_name=names.get(row.created_by, "?"),
+                names=names,
+            )
+            for row in rows
+        ]
 
     def may_act(self, actor: Actor, record: RecordView) -> bool:
         """Whether ``actor`` is one of the people the due step waits on."""
@@ -666,9 +728,13 @@ class PpidService:
             return self._four_eyes_problem(actor, record) is None
         return True
 
-    async def waiting_for_step(self, actor: Actor, step: Step) -> list[RecordView]:
-        """Records whose ``step`` is due, for someone holding that step's role."""
-        return [task.record for task in await self.tasks(actor) if task.step is step]
+    async def waiting_for_step(
+        self, actor: Actor, step: Step, *, limit: int | None = None
+    ) -> tuple[list[RecordView], int]:
+        """Records whose ``step`` is due, for someone holding that step's role (the first
+        ``limit``, soonest due first), and how many there are."""
+        tasks, total = await self.task_page(actor, step=step, limit=limit)
+        return [task.record for task in tasks], total
 
     async def responsible(self, record_id: int) -> list[Actor]:
         """The people the record's due step waits on (for notices and reminders)."""

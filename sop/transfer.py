@@ -38,7 +38,15 @@ from sqlalchemy import Table, TypeDecorator
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import AuditRow, Base, InvitationRow, RecordFileRow, RecordRow, UserRow
+from db.models import (
+    SEARCH_INDEX_NAMES,
+    AuditRow,
+    Base,
+    InvitationRow,
+    RecordFileRow,
+    RecordRow,
+    UserRow,
+)
 from db.repositories import Repository
 from sop.clock import Clock
 from storage import (
@@ -55,8 +63,9 @@ FORMAT = "ppidbot-export"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 FILES_DIR = "files"
-#: Tables that alembic keeps for itself; never exported.
-IGNORED_TABLES = frozenset({"alembic_version"})
+#: Tables that alembic keeps for itself, and the full-text index of /cari (rebuilt from
+#: the records by its triggers as they are imported); never exported.
+IGNORED_TABLES = frozenset({"alembic_version"}) | SEARCH_INDEX_NAMES
 #: Rows in any of these make a database "not empty" (migrations seed none of them).
 CONTENT_TABLES = tuple(
     Base.metadata.tables[model.__tablename__]

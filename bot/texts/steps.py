@@ -44,10 +44,17 @@ def waiting_line(record: RecordView, now: datetime, tz: ZoneInfo = WIB) -> str:
 
 
 def waiting_list(
-    records: list[RecordView], now: datetime, limit: int, tz: ZoneInfo = WIB
+    records: list[RecordView],
+    now: datetime,
+    limit: int,
+    tz: ZoneInfo = WIB,
+    *,
+    total: int | None = None,
 ) -> tuple[str, list[RecordView]]:
-    """The /serahkan message and the records it shows (as many as fit, at most ``limit``)."""
-    lines = [SERAHKAN_HEADER.format(count=len(records))]
+    """The /serahkan message and the records it shows (as many as fit, at most ``limit``);
+    ``total``: how many wait in all (``records`` may be the first of them only)."""
+    total = len(records) if total is None else total
+    lines = [SERAHKAN_HEADER.format(count=total)]
     shown: list[RecordView] = []
     size = fitting.telegram_length(lines[0]) + len(SERAHKAN_MORE) + 10
     for record in records[:limit]:
@@ -58,8 +65,8 @@ def waiting_list(
         lines.append(line)
         shown.append(record)
         size += length
-    if len(shown) < len(records):
-        lines.append(SERAHKAN_MORE.format(count=len(records) - len(shown)))
+    if len(shown) < total:
+        lines.append(SERAHKAN_MORE.format(count=total - len(shown)))
     return "\n".join(lines), shown
 
 
