@@ -142,6 +142,9 @@ class RecordRow(Base):
         Index("ix_records_due_step_due_at", "due_step", "due_at"),
         Index("ix_records_due_step_division", "due_step", "division_id", "due_at"),
         Index("ix_records_due_step_creator", "due_step", "created_by", "due_at"),
+        # A Petugas PPID's ending exemptions, soonest first.
+        Index("ix_records_division_ends_on", "division_id", "ends_on"),
+        Index("ix_records_creator_ends_on", "created_by", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1071,27 +1071,44 @@ class Repository:
         and the newest of their own, each in its index's order, merged: an OR of the two
         would be read whole and sorted."""
         visible_to = filters.pop("visible_to", None)
-        order = RecordRow.id.desc()
+        where = self._where(**filters)
+        return await self._visible_page(
+            where, visible_to, (RecordRow.id.desc(),), limit=limit, offset=offset
+        )
+
+    async def _visible_page(
+        self,
+        where: list[Any],
+        visible_to: tuple[int | None, int] | None,
+        order: tuple[Any, ...],
+        *,
+        limit: int | None,
+        offset: int = 0,
+    ) -> Sequence[RecordRow]:
+        """Records matching ``where`` in ``order``, of what ``visible_to`` (a Petugas
+        PPID's division and user) may see. Their page is the first of their division's
+        records and the first of their own, each in its index's order, merged: an OR of
+        the two would be read whole and sorted."""
         if limit is None or visible_to is None:
-            where = self._where(visible_to=visible_to, **filters)
-            query = select(RecordRow).where(*where).order_by(order).offset(offset)
+            if visible_to is not None:
+                where = [*where, *self._register_where(visible_to=visible_to)]
+            query = select(RecordRow).where(*where).order_by(*order).offset(offset)
             if limit is not None:
                 query = query.limit(limit)
             return (await self.session.scalars(query)).all()
-        where = self._where(**filters)
         own_division, user_id = visible_to
         branches = [RecordRow.created_by == user_id]
         if own_division is not None:
             branches.append(RecordRow.division_id == own_division)
         firsts = [
-            select(RecordRow.id).where(*where, branch).order_by(order).limit(offset + limit)
+            select(RecordRow.id).where(*where, branch).order_by(*order).limit(offset + limit)
             for branch in branches
         ]
         ids = union_all(*(select(first.subquery().c.id) for first in firsts))
         query = (
             select(RecordRow)
             .where(RecordRow.id.in_(ids))
-            .order_by(order)
+            .order_by(*order)
             .offset(offset)
             .limit(limit)
         )
@@ -1132,15 +1149,15 @@ class Repository:
         self, until: date, *, limit: int | None = None, **filters: Any
     ) -> Sequence[RecordRow]:
         """Records whose exemption ends on or before ``until`` (or ended) and that are not
-        opened, soonest first (by the index on ``ends_on``); ``filters`` as the register's."""
-        query = (
-            select(RecordRow)
-            .where(*self._ending_where(until, **filters))
-            .order_by(RecordRow.ends_on, RecordRow.id)
+        opened, soonest first (by the index on ``ends_on``, for a Petugas PPID by those on
+        division and ``ends_on``, creator and ``ends_on``); ``filters`` as the register's."""
+        visible_to = filters.pop("visible_to", None)
+        return await self._visible_page(
+            self._ending_where(until, **filters),
+            visible_to,
+            (RecordRow.ends_on, RecordRow.id),
+            limit=limit,
         )
-        if limit is not None:
-            query = query.limit(limit)
-        return (await self.session.scalars(query)).all()
 
     async def ending_count(self, until: date, **filters: Any) -> int:
         query = (

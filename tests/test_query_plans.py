@@ -1,5 +1,5 @@
 """The answers that must not grow with the archive read it through indexes: every
-statement of /tugas, /serahkan, /daftar, /cari, a step button and the recipients of a
+statement of /tugas, /serahkan, /daftar, /cari, /kedaluwarsa, a step button and the recipients of a
 notice is explained (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL) and
 none may read a whole archive table. On PostgreSQL sequential scans are priced out
 (``enable_seqscan = off``): a tiny test table would otherwise rightly be scanned, and
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.plans import capture
-from sop.model import State
+from sop.model import State, Step
 from sop.register import RegisterFilter, RegisterService, RegisterStatus
 from sop.service import PpidService
 from tests.conftest import Office
@@ -128,6 +128,9 @@ async def test_answers_read_the_archive_through_indexes(
             office.pejabat, RegisterFilter(status=RegisterStatus.STORED, division_id=1)
         ),
         "/cari": lambda: register.search(office.petugas, "notulen rapat"),
+        "/kedaluwarsa": lambda: register.expiring(office.pejabat),
+        "/kedaluwarsa petugas": lambda: register.expiring(office.petugas),
+        "/serahkan": lambda: service.waiting_for_step(office.dokumentasi, Step.HANDOVER, limit=20),
         "/berkas": lambda: service.record(office.pejabat, stored),
         "step 3 button": lambda: service.complete_receive(office.pejabat2, waiting),
         "recipients": lambda: service.responsible(waiting),

@@ -9,8 +9,10 @@ A record now carries the step its open run is at (``due_step``) and that run's d
 (``due_at``), written in the same transaction as the run (``Repository.open_run``,
 ``close_run``, ``set_due``), so a person's tasks are one range of an index: by step and
 due time, by step, division and due time, or by step, creator and due time. Filled in
-here from the open runs. ``ix_step_runs_completed_by`` finds the records a person
-produced or handed over (the four-eyes rule of step 3) without reading the others.
+here from the open runs. A Petugas PPID's ending exemptions (/kedaluwarsa) likewise:
+by division and end day, by creator and end day. ``ix_step_runs_completed_by`` finds
+the records a person produced or handed over (the four-eyes rule of step 3) without
+reading the others.
 
 /cari searched with ``lower(..) LIKE '%..%'``, a scan of the table. Its words are now
 looked up in a full-text index of the title and the description: on SQLite an FTS5
@@ -73,6 +75,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_records_due_step_creator", "records", ["due_step", "created_by", "due_at"])
     op.create_index("ix_step_runs_completed_by", "step_runs", ["completed_by", "step"])
+    op.create_index("ix_records_division_ends_on", "records", ["division_id", "ends_on"])
+    op.create_index("ix_records_creator_ends_on", "records", ["created_by", "ends_on"])
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
@@ -97,6 +101,8 @@ def downgrade() -> None:
         for name in ("records_fts_insert", "records_fts_delete", "records_fts_update"):
             op.execute(f"DROP TRIGGER {name}")
         op.execute("DROP TABLE records_fts")
+    op.drop_index("ix_records_creator_ends_on", table_name="records")
+    op.drop_index("ix_records_division_ends_on", table_name="records")
     op.drop_index("ix_step_runs_completed_by", table_name="step_runs")
     op.drop_index("ix_records_due_step_creator", table_name="records")
     op.drop_index("ix_records_due_step_division", table_name="records")
