@@ -50,6 +50,8 @@ from db.models import (
 
 #: The kv_store namespace of throttled alerts (when each was last sent).
 ALERTS = "alerts"
+#: How many values one ``IN`` list holds at most (PostgreSQL's limit is 32,767 parameters).
+IN_CHUNK = 10_000
 #: What /cari searches on PostgreSQL, exactly as migration 0012 indexes it (GIN): the
 #: planner uses an expression index only for the same expression.
 SEARCH_DOCUMENT = "to_tsvector('simple', records.title || ' ' || records.description)"
@@ -909,14 +911,16 @@ class Repository:
         )
 
     async def reminders_sent_for(self, run_ids: Sequence[int]) -> Sequence[ReminderSentRow]:
-        if not run_ids:
-            return ()
-        query = (
-            select(ReminderSentRow)
-            .where(ReminderSentRow.run_id.in_(run_ids))
-            .order_by(ReminderSentRow.id)
-        )
-        return (await self.session.scalars(query)).all()
+        """The notices claimed for ``run_ids``, by id; asked for ``IN_CHUNK`` runs at a
+        time (PostgreSQL refuses more than 32,767 parameters in one statement)."""
+        found: list[ReminderSentRow] = []
+        for start in range(0, len(run_ids), IN_CHUNK):
+            query = select(ReminderSentRow).where(
+                ReminderSentRow.run_id.in_(list(run_ids[start : start + IN_CHUNK]))
+            )
+            found.extend((await self.session.scalars(query)).all())
+        found.sort(key=lambda row: row.id)
+        return found
 
     async def reminder_sent(
         self, run_id: int, kind: str, offset_seconds: int
@@ -1076,6 +1080,19 @@ class Repository:
             where, visible_to, (RecordRow.id.desc(),), limit=limit, offset=offset
         )
 
+    async def register_rows_after(
+        self, after_id: int, limit: int, **filters: Any
+    ) -> Sequence[RecordRow]:
+        """The next ``limit`` records of the register after ``after_id``, oldest first
+        (a report reads the whole register this way, a batch at a time)."""
+        query = (
+            select(RecordRow)
+            .where(RecordRow.id > after_id, *self._where(**filters))
+            .order_by(RecordRow.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
     async def _visible_page(
         self,
         where: list[Any],
@@ -1180,14 +1197,15 @@ class Repository:
         return (await self.session.scalars(query)).all()
 
     async def expiry_notices(self, record_ids: Sequence[int]) -> Sequence[ExpiryNoticeRow]:
-        if not record_ids:
-            return ()
-        query = (
-            select(ExpiryNoticeRow)
-            .where(ExpiryNoticeRow.record_id.in_(list(record_ids)))
-            .order_by(ExpiryNoticeRow.id)
-        )
-        return (await self.session.scalars(query)).all()
+        """The expiry notices claimed for ``record_ids``, by id (``IN_CHUNK`` at a time)."""
+        found: list[ExpiryNoticeRow] = []
+        for start in range(0, len(record_ids), IN_CHUNK):
+            query = select(ExpiryNoticeRow).where(
+                ExpiryNoticeRow.record_id.in_(list(record_ids[start : start + IN_CHUNK]))
+            )
+            found.extend((await self.session.scalars(query)).all())
+        found.sort(key=lambda row: row.id)
+        return found
 
     async def claim_expiry_notice(
         self, record_id: int, kind: str, ends_on: date, at: datetime

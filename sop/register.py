@@ -449,23 +449,23 @@ class RegisterService:
         """The register with each step run measured, for the workbook; ``actor`` None is
         the operator on the command line (everything)."""
         now = self.service.clock.now()
-        async with self.service.transaction() as repo:
+        calendar = self.service.calendar
+        records: list[ReportRecord] = []
+        async with self.service.reading() as repo:
             query: dict[str, Any] = dict(_STATUS_QUERY[None])
             if actor is not None:
                 actor = await self.service.fresh_actor(repo, actor)
                 query.update(self._scope(actor))
-            rows = list(reversed(await repo.register_rows(**query)))
-            entries = [
-                entry
-                for start in range(0, len(rows), REPORT_BATCH)
-                for entry in await self._entries(repo, rows[start : start + REPORT_BATCH])
-            ]
-        calendar = self.service.calendar
-        records = tuple(
-            ReportRecord(entry, tuple(measure(run, calendar, now) for run in entry.record.runs))
-            for entry in entries
-        )
-        return ReportData(records, now, self.service.step_deadline, self.service.tz)
+            # Oldest first, a batch at a time by the primary key; the rows of a batch are
+            # let go once measured (the session would keep every row read until the end).
+            after = 0
+            while rows := await repo.register_rows_after(after, REPORT_BATCH, **query):
+                after = rows[-1].id
+                for entry in await self._entries(repo, rows):
+                    times = tuple(measure(run, calendar, now) for run in entry.record.runs)
+                    records.append(ReportRecord(entry, times))
+                repo.session.expunge_all()
+        return ReportData(tuple(records), now, self.service.step_deadline, self.service.tz)
 
 
 __all__ = [

@@ -17,7 +17,7 @@ import io
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -166,32 +166,39 @@ def in_progress(data: ReportData) -> list[ReportRecord]:
 
 def dik_rows(data: ReportData) -> list[list[object]]:
     """The DIK as public bodies publish it, oldest record first: stored records only."""
-    rows: list[list[object]] = []
-    for number, item in enumerate(stored(data), start=1):
+    return list(iter_dik_rows(data))
+
+
+def iter_dik_rows(data: ReportData) -> Iterator[list[object]]:
+    """``dik_rows`` one at a time."""
+    stored_items = (item for item in data.records if item.entry.record.state is State.STORED)
+    for number, item in enumerate(stored_items, start=1):
         record = item.entry.record
         f = record.fields
-        rows.append(
-            [
-                number,
-                f"{f.title}\n{f.description}",
-                legal_basis_text(f.pasal17, f.other_legal_basis),
-                f.consequence,
-                period_text(f.period, item.entry.ends_on),
-                remarks(item),
-            ]
-        )
-    return rows
+        yield [
+            number,
+            f"{f.title}\n{f.description}",
+            legal_basis_text(f.pasal17, f.other_legal_basis),
+            f.consequence,
+            period_text(f.period, item.entry.ends_on),
+            remarks(item),
+        ]
 
 
 def in_progress_rows(data: ReportData) -> list[list[object]]:
     """Work in progress: each open record with its step, who it waits on and its due time."""
-    rows: list[list[object]] = []
-    for item in in_progress(data):
+    return list(iter_in_progress_rows(data))
+
+
+def iter_in_progress_rows(data: ReportData) -> Iterator[list[object]]:
+    """``in_progress_rows`` one at a time."""
+    for item in data.records:
         record = item.entry.record
         run = record.current_run
-        assert run is not None
+        if run is None:
+            continue
         time = item.times[record.runs.index(run)] if run in record.runs else None
-        rows.append(
+        yield (
             [
                 record.number,
                 record.fields.title,
@@ -205,7 +212,6 @@ def in_progress_rows(data: ReportData) -> list[list[object]]:
                 _minutes(time.working) if time is not None else None,
             ]
         )
-    return rows
 
 
 def _minutes(value: timedelta) -> float:
@@ -223,11 +229,15 @@ def _yes_no(value: bool | None) -> str | None:
 
 def compliance_rows(data: ReportData) -> list[list[object]]:
     """One row per run of a step (a returned step runs again and gets a row of its own)."""
-    rows: list[list[object]] = []
+    return list(iter_compliance_rows(data))
+
+
+def iter_compliance_rows(data: ReportData) -> Iterator[list[object]]:
+    """``compliance_rows`` one at a time."""
     for item in data.records:
         record = item.entry.record
         for run, time in zip(record.runs, item.times, strict=True):
-            rows.append(
+            yield (
                 [
                     record.number,
                     record.fields.title,
@@ -244,7 +254,6 @@ def compliance_rows(data: ReportData) -> list[list[object]]:
                     _yes_no(time.on_time if time.counted else None),
                 ]
             )
-    return rows
 
 
 def month_of(record: RecordView, tz: ZoneInfo) -> str:
@@ -332,65 +341,88 @@ def on_time_by_month(data: ReportData) -> dict[str, dict[Step, float | None]]:
 
 # -- files --------------------------------------------------------------------------------
 def workbook_bytes(data: ReportData) -> bytes:
-    """The XLSX workbook: sheets "DIK", "Dalam proses", "Kepatuhan SOP" and "Ringkasan"."""
+    """The XLSX workbook: sheets "DIK", "Dalam proses", "Kepatuhan SOP" and "Ringkasan".
+
+    Written in openpyxl's write-only mode: each row goes to the file as it is made, with
+    only the header, wrapped text and date or percent formats styled, so the workbook of
+    a large archive is not held cell by cell in memory."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
+    book = Workbook(write_only=True)
     book.properties.title = "Daftar Informasi yang Dikecualikan"
     book.properties.creator = "ppidbot"
     standard = standard_text(data.standard)
+    bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
 
     def fill(
-        ws: Any, headers: Sequence[str], rows: list[list[object]], widths: Sequence[int]
-    ) -> None:
-        ws.append(list(headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in rows:
-            ws.append(row)
+        title: str,
+        headers: Sequence[str],
+        rows: Iterable[list[object]],
+        widths: Sequence[int],
+        *,
+        formats: dict[int, str] | None = None,  # by column index, 0-based
+        wrap: bool = False,
+    ) -> Any:
+        ws = book.create_sheet(title)
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = "A2"
-        if rows:
-            ws.auto_filter.ref = ws.dimensions
+        header = []
+        for text in headers:
+            cell = WriteOnlyCell(ws, text)
+            cell.font = bold
+            cell.alignment = wrapped
+            header.append(cell)
+        ws.append(header)
+        count = 0
+        for row in rows:
+            if formats or wrap:
+                styled: list[object] = []
+                for index, value in enumerate(row):
+                    number_format = formats.get(index) if formats else None
+                    if not wrap and number_format is None:
+                        styled.append(value)
+                        continue
+                    cell = WriteOnlyCell(ws, value)
+                    if wrap:
+                        cell.alignment = wrapped
+                    if number_format is not None and value is not None:
+                        cell.number_format = number_format
+                    styled.append(cell)
+                row = styled
+            ws.append(row)
+            count += 1
+        if count:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+        return ws
 
-    dik = book.active
-    dik.title = SHEET_DIK
-    fill(dik, DIK_HEADERS, dik_rows(data), (5, 50, 30, 45, 28, 45))
-    for row in dik.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-    progress = book.create_sheet(SHEET_IN_PROGRESS)
+    fill(SHEET_DIK, DIK_HEADERS, iter_dik_rows(data), (5, 50, 30, 45, 28, 45), wrap=True)
     fill(
-        progress,
+        SHEET_IN_PROGRESS,
         IN_PROGRESS_HEADERS,
-        in_progress_rows(data),
+        iter_in_progress_rows(data),
         (16, 40, 30, 42, 10, 30, 17, 17, 10, 14),
+        formats={6: _DATETIME_FORMAT, 7: _DATETIME_FORMAT},
     )
-    for column in ("G", "H"):
-        for cell in progress[column][1:]:
-            cell.number_format = _DATETIME_FORMAT
-
-    compliance = book.create_sheet(SHEET_COMPLIANCE)
     fill(
-        compliance,
+        SHEET_COMPLIANCE,
         COMPLIANCE_HEADERS,
-        compliance_rows(data),
+        iter_compliance_rows(data),
         (16, 40, 30, 42, 10, 24, 17, 17, 17, 13, 12, 12, 11),
+        formats={6: _DATETIME_FORMAT, 7: _DATETIME_FORMAT, 8: _DATETIME_FORMAT},
     )
-    for column in ("G", "H", "I"):
-        for cell in compliance[column][1:]:
-            cell.number_format = _DATETIME_FORMAT
-
-    summary = book.create_sheet(SHEET_SUMMARY)
-    fill(summary, SUMMARY_HEADERS, summary_rows(data), (30, 10, 8, 10, 14, 14, 14, 13, 13, 13, 14))
-    for row in summary.iter_rows(min_row=2, min_col=8, max_col=11):
-        for cell in row:
-            cell.number_format = "0%"
+    summary_lines = summary_rows(data)
+    summary = fill(
+        SHEET_SUMMARY,
+        SUMMARY_HEADERS,
+        summary_lines,
+        (30, 10, 8, 10, 14, 14, 14, 13, 13, 13, 14),
+        formats={index: "0%" for index in range(7, 11)},
+    )
     summary.append([])
     summary.append([f"Standar waktu setiap langkah: {standard} (SOP 25/2021)."])
     summary.append(

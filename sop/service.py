@@ -745,31 +745,20 @@ class PpidService:
             return list(await self.responsible_in(repo, await self.view(repo, row)))
 
     async def responsible_in(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
+        """The people the record's due step waits on (its creator first), from the staff
+        read in one query."""
         step = record.due_step
         if step is None:
             return ()
-        division = record.fields.division_id if step is Step.PRODUCE else None
-        actors = [
-            await self.actor_of(repo, user)
-            for user in await repo.users_with_role(STEP_ROLES[step], division_id=division)
-        ]
-        if step is Step.PRODUCE:
-            creator = await repo.user(record.created_by)
-            if creator is not None and all(a.user_id != creator.id for a in actors):
-                candidate = await self.actor_of(repo, creator)
-                if candidate.has(Role.PETUGAS_PPID):
-                    actors.insert(0, candidate)
-        return tuple(a for a in actors if self.may_act(a, record))
+        people = [actor for actor in await self.staff(repo) if self.may_act(actor, record)]
+        people.sort(key=lambda actor: (actor.user_id != record.created_by, actor.user_id))
+        return tuple(people)
 
     async def _involved(self, repo: Repository, record: RecordView) -> tuple[Actor, ...]:
-        """Everyone who completed a step of the record, and its creator."""
+        """Everyone active with a role who completed a step of the record, and its
+        creator (one query: the staff)."""
         ids = {record.created_by} | {r.completed_by for r in record.runs if r.completed_by}
-        actors = []
-        for user_id in sorted(ids):
-            user = await repo.user(user_id)
-            if user is not None and user.active:
-                actors.append(await self.actor_of(repo, user))
-        return tuple(actors)
+        return tuple(actor for actor in await self.staff(repo) if actor.user_id in ids)
 
     # -- step 1: Petugas PPID ----------------------------------------------------------
     async def create_draft(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.models import ReminderSentRow
 from sop.clock import ManualClock
 from sop.four_eyes import FourEyes
 from sop.model import Actor, Role, State, Step
@@ -193,3 +194,23 @@ def test_search_words() -> None:
     assert search_words("DIK-2026-0001") == ["dik", "2026", "0001"]
     assert search_words("1_0 a'b") == ["1", "0", "a", "b"]
     assert search_words("") == []
+
+
+async def test_long_in_lists_are_asked_in_chunks(service: PpidService, office: Office) -> None:
+    """More ids than PostgreSQL takes parameters (32,767) in one statement still work:
+    the notices of tens of thousands of open runs or ending records."""
+    record = await draft(service, office.petugas, "n")
+    now = service.now()
+    async with service.transaction() as repo:
+        run = await repo.open_run_of(record)
+        assert run is not None
+        await repo.add_reminder_sent(
+            ReminderSentRow(run_id=run.id, kind="remind", offset_seconds=600, sent_at=now)
+        )
+        await repo.claim_expiry_notice(record, "30d", now.date(), now)
+    many = list(range(1_000_000, 1_035_000))
+    async with service.reading() as repo:
+        sent = await repo.reminders_sent_for([*many, run.id])
+        assert [(row.run_id, row.kind) for row in sent] == [(run.id, "remind")]
+        told = await repo.expiry_notices([record, *many])
+        assert [(row.record_id, row.kind) for row in told] == [(record, "30d")]
