@@ -22,10 +22,10 @@ async def test_unexpected_failure_gets_apology_with_code(
 ) -> None:
     rina, _ = await harness.person(101, "Rina", Role.PETUGAS_PPID, division_id=1)
 
-    async def broken(self: PpidService, actor: object) -> object:
+    async def broken(self: PpidService, actor: object, **_: object) -> object:
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(PpidService, "tasks", broken)
+    monkeypatch.setattr(PpidService, "task_page", broken)
     caplog.set_level(logging.ERROR, logger="handlers.errors")
     rina.mark()
     await rina.send_command("tugas")
