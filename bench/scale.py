@@ -346,12 +346,12 @@ async def queries(args: argparse.Namespace, archive: Archive, backend: str) -> l
         cases.insert(
             0,
             (
-                "/tugas (Petugas Dokumentasi)",
-                lambda: answers.service.tasks(answers.dokumentasi),
+                "/tugas (Petugas Dokumentasi: the first 20 and the total, as the bot asks)",
+                lambda: answers.service.task_page(answers.dokumentasi, limit=20),
                 lambda: answers.bare(
                     "SELECT r.* FROM records r JOIN step_runs s ON s.record_id = r.id "
                     "WHERE s.completed_at IS NULL AND r.state = 'submitted' "
-                    "ORDER BY s.due_at LIMIT 10"
+                    "ORDER BY s.due_at LIMIT 20"
                 ),
                 "one join of what is shown",
             ),
@@ -728,7 +728,7 @@ def main() -> None:
         help="burst without the emulator's Telegram flood limits (429 + retry_after)",
     )
     parser.add_argument("--repeat", type=int, default=None)
-    parser.add_argument("--tasks-max", type=int, default=10_000)
+    parser.add_argument("--tasks-max", type=int, default=1_000_000)
     parser.add_argument("--report-timeout", type=float, default=1800)
     parser.add_argument("--postgres", action="store_true", help="queries also on PostgreSQL")
     parser.add_argument("--plans", help="write statements and query plans to this file")
