@@ -521,7 +521,7 @@ class RecordCardRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-#: The full-text index of /cari, made by migration 0012 outside the models (an FTS5 table
+#: The full-text index of /cari, made by migration 0017 outside the models (an FTS5 table
 #: and its shadow tables on SQLite, a GIN expression index on PostgreSQL).
 SEARCH_INDEX_NAMES = frozenset(
     {

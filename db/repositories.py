@@ -52,7 +52,7 @@ from db.models import (
 ALERTS = "alerts"
 #: How many values one ``IN`` list holds at most (PostgreSQL's limit is 32,767 parameters).
 IN_CHUNK = 10_000
-#: What /cari searches on PostgreSQL, exactly as migration 0014 indexes it (GIN): the
+#: What /cari searches on PostgreSQL, exactly as migration 0017 indexes it (GIN): the
 #: planner uses an expression index only for the same expression.
 SEARCH_DOCUMENT = "to_tsvector('simple', records.title || ' ' || records.description)"
 
@@ -1042,7 +1042,7 @@ class Repository:
     def _search_match(self, words: Sequence[str]) -> Any:
         """Records whose title or description has a word beginning with each of ``words``
         (letters and digits only, lower case), through the full-text index of migration
-        0014: FTS5 on SQLite, a GIN index of a ``tsvector`` on PostgreSQL."""
+        0017: FTS5 on SQLite, a GIN index of a ``tsvector`` on PostgreSQL."""
         if not words:
             return literal(False)
         if self.session.get_bind().dialect.name == "postgresql":
