@@ -44,9 +44,10 @@ START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 async def _chunks(seed: int, size: int) -> AsyncIterator[bytes]:
     block = (seed.to_bytes(8, "big") * 8192)[:65536]
+    first = b"%PDF-1.4\n" + block[9:]  # PDF-headed: the softcopy content check accepts it
     sent = 0
     while sent < size:
-        piece = block[: min(len(block), size - sent)]
+        piece = (first if sent == 0 else block)[: min(len(block), size - sent)]
         sent += len(piece)
         yield piece
 
