@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import logging
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import IO
 
@@ -53,7 +54,7 @@ class LeadershipLost(Exception):
     """The instance lock ended while this instance was active; one line."""
 
 
-class Leadership:
+class Leadership(ABC):
     """Held by the one active instance; ``lost`` is set if its hold ends while running."""
 
     def __init__(self) -> None:
@@ -64,15 +65,15 @@ class Leadership:
         return "standby" if not self.held else "active"
 
     @property
-    def held(self) -> bool:
-        return False
+    @abstractmethod
+    def held(self) -> bool: ...
 
+    @abstractmethod
     async def acquire(self, stop: asyncio.Event) -> bool:
         """Wait until this instance may be the active one (True), or ``stop`` is set."""
-        raise NotImplementedError
 
-    async def release(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def release(self) -> None: ...
 
 
 class FileLeadership(Leadership):

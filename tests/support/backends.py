@@ -8,6 +8,7 @@ bytes put or removed behind the storage's back (damage for ``ppidbot check`` to 
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,26 +39,26 @@ def backend_for(name: str, request: pytest.FixtureRequest, root: Path) -> Backen
     return S3Backend(server, unique_prefix(request.node.name))
 
 
-class Backend:
+class Backend(ABC):
     name: str
 
-    def make(self, *, max_size: int, chunk_size: int = 64 * 1024) -> DocumentStorage:
-        raise NotImplementedError
+    @abstractmethod
+    def make(self, *, max_size: int, chunk_size: int = 64 * 1024) -> DocumentStorage: ...
 
+    @abstractmethod
     async def raw_paths(self, storage: Any) -> list[str]:
         """Everything under the storage (temp files included), relative, sorted."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def in_progress(self, storage: Any) -> list[str]:
         """Writes not finished: temp files, unfinished multipart uploads."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def put_raw(self, storage: Any, path: str, data: bytes) -> None:
         """Put ``data`` at ``path`` behind the storage's back (overwriting)."""
-        raise NotImplementedError
 
-    async def remove_raw(self, storage: Any, path: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def remove_raw(self, storage: Any, path: str) -> None: ...
 
 
 @dataclass
