@@ -510,6 +510,11 @@ class OutboxService:
                         updated_at=now,
                     )
                 )
+            elif existing.record_id == record_id and existing.version > record.version:
+                # The card already shows a later state: the button pressed on it was
+                # handled (and the card closed, perhaps retired) before the notice that
+                # sent it got here to be tracked. Going back would edit it again.
+                return []
             else:
                 existing.record_id, existing.user_id = record_id, viewer.user_id
                 existing.active, existing.updated_at = True, now

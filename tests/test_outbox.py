@@ -281,3 +281,27 @@ async def test_a_chat_keeps_the_latest_cards_of_a_record_followed(
     assert sorted(card.message_id for card in await outbox.cards(record_id)) == [30, 40, 50]
     # Another chat's cards are its own.
     assert await outbox.track_card(record, office.pejabat, office.pejabat.telegram_id, 5) == []
+
+
+async def test_a_card_closed_before_its_notice_was_tracked_stays_closed(
+    service: PpidService, office: Office
+) -> None:
+    """A notice's card is pressed (and closed, the record final) before the sender got to
+    track it: tracking it then with the older version must not bring it back to be
+    refreshed, which would edit it again with the same text ("message is not modified")."""
+    outbox = OutboxService(service)
+    record_id = await submitted(service, office)
+    sent = await service.record(office.dokumentasi, record_id)
+    chat = office.dokumentasi.telegram_id
+    await service.complete_handover(office.dokumentasi, record_id)
+    now = await service.record(office.dokumentasi, record_id)
+    assert now.version > sent.version
+    await outbox.track_card(now, office.dokumentasi, chat, 7, note="Diserahkan")
+    await outbox.retire_cards([card.id for card in await outbox.cards(record_id)])
+
+    assert await outbox.track_card(sent, office.dokumentasi, chat, 7) == []
+    assert await outbox.cards(record_id) == []
+    # A card that is simply tracked again at the same or a later version is followed.
+    await outbox.track_card(now, office.dokumentasi, chat, 8)
+    [card] = await outbox.cards(record_id)
+    assert (card.message_id, card.version) == (8, now.version)
