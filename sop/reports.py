@@ -17,60 +17,33 @@ import io
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sop.four_eyes import accepted_by_producer
 from sop.locale_id import MONTHS, long_date
-from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordView, State, Step
+from sop.model import (
+    DurationUnit,
+    ExemptionPeriod,
+    PeriodKind,
+    RecordView,
+    State,
+    Step,
+    StepRunView,
+)
 from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
 from sop.validation import without_until
+
+R = TypeVar("R")
 
 SHEET_DIK = "DIK"
 SHEET_IN_PROGRESS = "Dalam proses"
 SHEET_COMPLIANCE = "Kepatuhan SOP"
 SHEET_SUMMARY = "Ringkasan"
 
-DIK_HEADERS = ("No", "Informasi", "Dasar hukum", "Konsekuensi", "Jangka waktu", "Keterangan")
-IN_PROGRESS_HEADERS = (
-    "Nomor berkas",
-    "Judul",
-    "Bagian",
-    "Langkah",
-    "Percobaan",
-    "Menunggu",
-    "Mulai (WIB)",
-    "Batas waktu (WIB)",
-    "Terlambat",
-    "Waktu kerja sejauh ini (menit)",
-)
-COMPLIANCE_HEADERS = (
-    "Nomor berkas",
-    "Judul",
-    "Bagian",
-    "Langkah",
-    "Percobaan",
-    "Pelaksana",
-    "Mulai (WIB)",
-    "Batas waktu (WIB)",
-    "Selesai (WIB)",
-    "Hasil",
-    "Waktu kerja (menit)",
-    "Waktu kalender (menit)",
-    "Tepat waktu",
-)
-SUMMARY_HEADERS = (
-    "Bagian",
-    "Bulan",
-    "Berkas",
-    "Tersimpan (DIK)",
-    *(f"Median langkah {int(step)} (menit)" for step in Step),
-    *(f"Tepat waktu langkah {int(step)}" for step in Step),
-    "Tepat waktu (semua langkah)",
-)
 ALL_DIVISIONS = "Semua bagian"
 
 _STEP_LABELS = {
@@ -153,6 +126,180 @@ def remarks(item: ReportRecord) -> str:
     return "; ".join(parts)
 
 
+# -- columns -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Column(Generic[R]):
+    """One column of a sheet, declared once: its header, its width in the workbook, how
+    its value is taken from the sheet's row, and the number format of that value."""
+
+    header: str
+    width: int
+    value: Callable[[R], object]
+    number_format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DikLine:
+    number: int  # the DIK's running number
+    item: ReportRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One run of a step of a record, with its measured time (None: not measured)."""
+
+    item: ReportRecord
+    run: StepRunView
+    time: StepTime | None
+    data: ReportData
+
+    @property
+    def record(self) -> RecordView:
+        return self.item.entry.record
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    division: str
+    month: str
+    group: _Group
+
+
+def headers(columns: Sequence[Column[Any]]) -> tuple[str, ...]:
+    return tuple(column.header for column in columns)
+
+
+def _values(columns: Sequence[Column[R]], lines: Iterable[R]) -> Iterator[list[object]]:
+    for line in lines:
+        yield [column.value(line) for column in columns]
+
+
+DIK_COLUMNS: tuple[Column[DikLine], ...] = (
+    Column("No", 5, lambda line: line.number),
+    Column(
+        "Informasi",
+        50,
+        lambda line: (
+            f"{line.item.entry.record.fields.title}\n{line.item.entry.record.fields.description}"
+        ),
+    ),
+    Column(
+        "Dasar hukum",
+        30,
+        lambda line: legal_basis_text(
+            line.item.entry.record.fields.pasal17, line.item.entry.record.fields.other_legal_basis
+        ),
+    ),
+    Column("Konsekuensi", 45, lambda line: line.item.entry.record.fields.consequence),
+    Column(
+        "Jangka waktu",
+        28,
+        lambda line: period_text(line.item.entry.record.fields.period, line.item.entry.ends_on),
+    ),
+    Column("Keterangan", 45, lambda line: remarks(line.item)),
+)
+
+#: The columns every sheet of step runs starts with.
+_RUN_COLUMNS: tuple[Column[RunLine], ...] = (
+    Column("Nomor berkas", 16, lambda line: line.record.number),
+    Column("Judul", 40, lambda line: line.record.fields.title),
+    Column("Bagian", 30, lambda line: line.record.division_name),
+    Column("Langkah", 42, lambda line: _STEP_LABELS[line.run.step]),
+    Column("Percobaan", 10, lambda line: line.run.attempt),
+)
+
+IN_PROGRESS_COLUMNS: tuple[Column[RunLine], ...] = (
+    *_RUN_COLUMNS,
+    Column(
+        "Menunggu",
+        30,
+        lambda line: ", ".join(line.item.entry.holders) or "(belum ada yang dapat mengerjakan)",
+    ),
+    Column(
+        "Mulai (WIB)", 17, lambda line: _local(line.run.started_at, line.data.tz), _DATETIME_FORMAT
+    ),
+    Column(
+        "Batas waktu (WIB)",
+        17,
+        lambda line: _local(line.run.due_at, line.data.tz),
+        _DATETIME_FORMAT,
+    ),
+    Column("Terlambat", 10, lambda line: _yes_no(line.data.generated_at > line.run.due_at)),
+    Column(
+        "Waktu kerja sejauh ini (menit)",
+        14,
+        lambda line: _minutes(line.time.working) if line.time is not None else None,
+    ),
+)
+
+COMPLIANCE_COLUMNS: tuple[Column[RunLine], ...] = (
+    *_RUN_COLUMNS,
+    Column("Pelaksana", 24, lambda line: line.run.completed_by_name),
+    Column(
+        "Mulai (WIB)", 17, lambda line: _local(line.run.started_at, line.data.tz), _DATETIME_FORMAT
+    ),
+    Column(
+        "Batas waktu (WIB)",
+        17,
+        lambda line: _local(line.run.due_at, line.data.tz),
+        _DATETIME_FORMAT,
+    ),
+    Column(
+        "Selesai (WIB)",
+        17,
+        lambda line: _local(line.run.completed_at, line.data.tz),
+        _DATETIME_FORMAT,
+    ),
+    Column("Hasil", 13, lambda line: _outcome(line.run, line.time)),
+    Column("Waktu kerja (menit)", 12, lambda line: _minutes(_measured(line).working)),
+    Column("Waktu kalender (menit)", 12, lambda line: _minutes(_measured(line).wall)),
+    Column(
+        "Tepat waktu",
+        11,
+        lambda line: _yes_no(_measured(line).on_time if _measured(line).counted else None),
+    ),
+)
+
+
+def _step_columns(step: Step) -> tuple[Column[SummaryLine], Column[SummaryLine]]:
+    return (
+        Column(
+            f"Median langkah {int(step)} (menit)",
+            14,
+            lambda line: _median(line.group.times[step]),
+        ),
+        Column(
+            f"Tepat waktu langkah {int(step)}",
+            13,
+            lambda line: _share(line.group.times[step]),
+            "0%",
+        ),
+    )
+
+
+_MEDIANS, _SHARES = zip(*(_step_columns(step) for step in Step), strict=True)
+
+SUMMARY_COLUMNS: tuple[Column[SummaryLine], ...] = (
+    Column("Bagian", 30, lambda line: line.division),
+    Column("Bulan", 10, lambda line: line.month),
+    Column("Berkas", 8, lambda line: line.group.records),
+    Column("Tersimpan (DIK)", 10, lambda line: line.group.stored),
+    *_MEDIANS,
+    *_SHARES,
+    Column(
+        "Tepat waktu (semua langkah)",
+        14,
+        lambda line: _share([time for step in Step for time in line.group.times[step]]),
+        "0%",
+    ),
+)
+
+DIK_HEADERS = headers(DIK_COLUMNS)
+IN_PROGRESS_HEADERS = headers(IN_PROGRESS_COLUMNS)
+COMPLIANCE_HEADERS = headers(COMPLIANCE_COLUMNS)
+SUMMARY_HEADERS = headers(SUMMARY_COLUMNS)
+
+
 # -- rows ---------------------------------------------------------------------------------
 def stored(data: ReportData) -> list[ReportRecord]:
     """The records of the DIK: step 3 done (whether still exempted or opened since)."""
@@ -164,54 +311,54 @@ def in_progress(data: ReportData) -> list[ReportRecord]:
     return [item for item in data.records if item.entry.record.current_run is not None]
 
 
-def dik_rows(data: ReportData) -> list[list[object]]:
+def _dik_lines(data: ReportData) -> Iterator[DikLine]:
     """The DIK as public bodies publish it, oldest record first: stored records only."""
-    return list(iter_dik_rows(data))
-
-
-def iter_dik_rows(data: ReportData) -> Iterator[list[object]]:
-    """``dik_rows`` one at a time."""
     stored_items = (item for item in data.records if item.entry.record.state is State.STORED)
     for number, item in enumerate(stored_items, start=1):
-        record = item.entry.record
-        f = record.fields
-        yield [
-            number,
-            f"{f.title}\n{f.description}",
-            legal_basis_text(f.pasal17, f.other_legal_basis),
-            f.consequence,
-            period_text(f.period, item.entry.ends_on),
-            remarks(item),
-        ]
+        yield DikLine(number, item)
 
 
-def in_progress_rows(data: ReportData) -> list[list[object]]:
+def _in_progress_lines(data: ReportData) -> Iterator[RunLine]:
     """Work in progress: each open record with its step, who it waits on and its due time."""
-    return list(iter_in_progress_rows(data))
-
-
-def iter_in_progress_rows(data: ReportData) -> Iterator[list[object]]:
-    """``in_progress_rows`` one at a time."""
     for item in data.records:
         record = item.entry.record
         run = record.current_run
         if run is None:
             continue
         time = item.times[record.runs.index(run)] if run in record.runs else None
-        yield (
-            [
-                record.number,
-                record.fields.title,
-                record.division_name,
-                _STEP_LABELS[run.step],
-                run.attempt,
-                ", ".join(item.entry.holders) or "(belum ada yang dapat mengerjakan)",
-                _local(run.started_at, data.tz),
-                _local(run.due_at, data.tz),
-                _yes_no(data.generated_at > run.due_at),
-                _minutes(time.working) if time is not None else None,
-            ]
-        )
+        yield RunLine(item, run, time, data)
+
+
+def _compliance_lines(data: ReportData) -> Iterator[RunLine]:
+    """One line per run of a step (a returned step runs again and gets a line of its own)."""
+    for item in data.records:
+        for run, time in zip(item.entry.record.runs, item.times, strict=True):
+            yield RunLine(item, run, time, data)
+
+
+def dik_rows(data: ReportData) -> list[list[object]]:
+    """The DIK sheet's rows, oldest record first: stored records only."""
+    return list(_values(DIK_COLUMNS, _dik_lines(data)))
+
+
+def in_progress_rows(data: ReportData) -> list[list[object]]:
+    """The rows of the sheet of work in progress."""
+    return list(_values(IN_PROGRESS_COLUMNS, _in_progress_lines(data)))
+
+
+def compliance_rows(data: ReportData) -> list[list[object]]:
+    """The rows of the SOP compliance sheet: one per run of a step."""
+    return list(_values(COMPLIANCE_COLUMNS, _compliance_lines(data)))
+
+
+def _measured(line: RunLine) -> StepTime:
+    assert line.time is not None  # every run of the compliance sheet is measured
+    return line.time
+
+
+def _outcome(run: StepRunView, time: StepTime | None) -> str:
+    running = _RUNNING_LATE if time is not None and time.overdue else _RUNNING
+    return _OUTCOMES.get(run.outcome or "", running)
 
 
 def _minutes(value: timedelta) -> float:
@@ -225,35 +372,6 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def _yes_no(value: bool | None) -> str | None:
     return None if value is None else "Ya" if value else "Tidak"
-
-
-def compliance_rows(data: ReportData) -> list[list[object]]:
-    """One row per run of a step (a returned step runs again and gets a row of its own)."""
-    return list(iter_compliance_rows(data))
-
-
-def iter_compliance_rows(data: ReportData) -> Iterator[list[object]]:
-    """``compliance_rows`` one at a time."""
-    for item in data.records:
-        record = item.entry.record
-        for run, time in zip(record.runs, item.times, strict=True):
-            yield (
-                [
-                    record.number,
-                    record.fields.title,
-                    record.division_name,
-                    _STEP_LABELS[run.step],
-                    run.attempt,
-                    run.completed_by_name,
-                    _local(run.started_at, data.tz),
-                    _local(run.due_at, data.tz),
-                    _local(run.completed_at, data.tz),
-                    _OUTCOMES.get(run.outcome or "", _RUNNING_LATE if time.overdue else _RUNNING),
-                    _minutes(time.working),
-                    _minutes(time.wall),
-                    _yes_no(time.on_time if time.counted else None),
-                ]
-            )
 
 
 def month_of(record: RecordView, tz: ZoneInfo) -> str:
@@ -295,6 +413,10 @@ def summary_rows(data: ReportData) -> list[list[object]]:
     """Per division and month: records, of which stored, median working time per step,
     share on time (of finished runs and of open runs already overdue, which count as
     late); the last row adds everything up."""
+    return list(_values(SUMMARY_COLUMNS, _summary_lines(data)))
+
+
+def _summary_lines(data: ReportData) -> list[SummaryLine]:
     groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
     total = _Group()
     for item in data.records:
@@ -305,24 +427,11 @@ def summary_rows(data: ReportData) -> list[list[object]]:
             group.stored += record.state is State.STORED
             for step, time in _counted_by_step(item):
                 group.times[step].append(time)
-    rows = [
-        _summary_row(division, month, group) for (division, month), group in sorted(groups.items())
+    lines = [
+        SummaryLine(division, month, group) for (division, month), group in sorted(groups.items())
     ]
-    rows.append(_summary_row(ALL_DIVISIONS, "Jumlah", total))
-    return rows
-
-
-def _summary_row(division: str, month: str, group: _Group) -> list[object]:
-    every = [time for step in Step for time in group.times[step]]
-    return [
-        division,
-        month,
-        group.records,
-        group.stored,
-        *(_median(group.times[step]) for step in Step),
-        *(_share(group.times[step]) for step in Step),
-        _share(every),
-    ]
+    lines.append(SummaryLine(ALL_DIVISIONS, "Jumlah", total))
+    return lines
 
 
 def on_time_by_month(data: ReportData) -> dict[str, dict[Step, float | None]]:
@@ -359,70 +468,49 @@ def workbook_bytes(data: ReportData) -> bytes:
     wrapped = Alignment(wrap_text=True, vertical="top")
 
     def fill(
-        title: str,
-        headers: Sequence[str],
-        rows: Iterable[list[object]],
-        widths: Sequence[int],
-        *,
-        formats: dict[int, str] | None = None,  # by column index, 0-based
-        wrap: bool = False,
+        title: str, columns: Sequence[Column[R]], lines: Iterable[R], *, wrap: bool = False
     ) -> Any:
         ws = book.create_sheet(title)
-        for index, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = width
+        for index, column in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
         ws.freeze_panes = "A2"
         header = []
-        for text in headers:
-            cell = WriteOnlyCell(ws, text)
+        for column in columns:
+            cell = WriteOnlyCell(ws, column.header)
             cell.font = bold
             cell.alignment = wrapped
             header.append(cell)
         ws.append(header)
+        styled = wrap or any(column.number_format for column in columns)
         count = 0
-        for row in rows:
-            if formats or wrap:
-                styled: list[object] = []
-                for index, value in enumerate(row):
-                    number_format = formats.get(index) if formats else None
-                    if not wrap and number_format is None:
-                        styled.append(value)
-                        continue
-                    cell = WriteOnlyCell(ws, value)
-                    if wrap:
-                        cell.alignment = wrapped
-                    if number_format is not None and value is not None:
-                        cell.number_format = number_format
-                    styled.append(cell)
-                row = styled
-            ws.append(row)
+        for values in _values(columns, lines):
+            if styled:
+                values = [
+                    _cell(ws, column, value, wrap)
+                    for column, value in zip(columns, values, strict=True)
+                ]
+            ws.append(values)
             count += 1
         if count:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
         return ws
 
-    fill(SHEET_DIK, DIK_HEADERS, iter_dik_rows(data), (5, 50, 30, 45, 28, 45), wrap=True)
-    fill(
-        SHEET_IN_PROGRESS,
-        IN_PROGRESS_HEADERS,
-        iter_in_progress_rows(data),
-        (16, 40, 30, 42, 10, 30, 17, 17, 10, 14),
-        formats={6: _DATETIME_FORMAT, 7: _DATETIME_FORMAT},
-    )
-    fill(
-        SHEET_COMPLIANCE,
-        COMPLIANCE_HEADERS,
-        iter_compliance_rows(data),
-        (16, 40, 30, 42, 10, 24, 17, 17, 17, 13, 12, 12, 11),
-        formats={6: _DATETIME_FORMAT, 7: _DATETIME_FORMAT, 8: _DATETIME_FORMAT},
-    )
-    summary_lines = summary_rows(data)
-    summary = fill(
-        SHEET_SUMMARY,
-        SUMMARY_HEADERS,
-        summary_lines,
-        (30, 10, 8, 10, 14, 14, 14, 13, 13, 13, 14),
-        formats={index: "0%" for index in range(7, 11)},
-    )
+    def _cell(ws: Any, column: Column[Any], value: object, wrap: bool) -> object:
+        """A value as it goes in the sheet: a styled cell only where wrapping or a number
+        format asks for one (write-only cells cost memory)."""
+        if not wrap and (column.number_format is None or value is None):
+            return value
+        cell = WriteOnlyCell(ws, value)
+        if wrap:
+            cell.alignment = wrapped
+        if column.number_format is not None and value is not None:
+            cell.number_format = column.number_format
+        return cell
+
+    fill(SHEET_DIK, DIK_COLUMNS, _dik_lines(data), wrap=True)
+    fill(SHEET_IN_PROGRESS, IN_PROGRESS_COLUMNS, _in_progress_lines(data))
+    fill(SHEET_COMPLIANCE, COMPLIANCE_COLUMNS, _compliance_lines(data))
+    summary = fill(SHEET_SUMMARY, SUMMARY_COLUMNS, _summary_lines(data))
     summary.append([])
     summary.append([f"Standar waktu setiap langkah: {standard} (SOP 25/2021)."])
     summary.append(
@@ -496,15 +584,20 @@ def _month_label(month: str) -> str:
 
 
 __all__ = [
+    "COMPLIANCE_COLUMNS",
     "COMPLIANCE_HEADERS",
     "CSV_DELIMITERS",
+    "DIK_COLUMNS",
     "DIK_HEADERS",
+    "IN_PROGRESS_COLUMNS",
     "IN_PROGRESS_HEADERS",
     "SHEET_COMPLIANCE",
     "SHEET_DIK",
     "SHEET_IN_PROGRESS",
     "SHEET_SUMMARY",
+    "SUMMARY_COLUMNS",
     "SUMMARY_HEADERS",
+    "Column",
     "chart_png",
     "compliance_rows",
     "dik_csv_bytes",
