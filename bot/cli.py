@@ -501,7 +501,7 @@ def _report(args: argparse.Namespace) -> Callable[[Runtime], Awaitable[int]]:
         from functools import partial
         from pathlib import Path
 
-        from sop import reports
+        from bot import reports
         from sop.register import RegisterService
 
         targets = [Path(name) for name in (args.out, args.chart) if name]

@@ -13,12 +13,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ChatAction
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import texts
+from bot import reports, texts
 from bot.context import PpidContext
 from bot.texts import register as t
 from bot.texts.fitting import button_text
 from handlers.callback_data import CallbackData, OpenRecord
-from sop import reports
 from sop.errors import SopError
 from sop.model import PASAL17, Actor
 from sop.register import (

@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.texts import durasi, period_text, wib
+from bot.texts import durasi, period_line, period_text, wib
 from handlers.callback_data import MAX_BYTES, OpenRecord, RecordAction
 from sop.audit import GENESIS_HASH, ChainEntry, entry_hash, verify_chain
 from sop.errors import InvalidInput
 from sop.model import DurationUnit, ExemptionPeriod, PeriodKind, RecordFields, add_months
-from sop.reports import period_text as report_period_text
 from sop.service import PpidService
 from sop.validation import (
     parse_date,
@@ -108,7 +107,7 @@ def test_a_condition_reads_once_with_sampai() -> None:
         validate_condition("sampai")
     old = ExemptionPeriod(PeriodKind.CONDITION, condition="sampai pemilik data setuju")
     assert period_text(old) == "sampai pemilik data setuju"  # records stored before the fix
-    assert report_period_text(old, None) == "Sampai pemilik data setuju"
+    assert period_line(old, None) == "Sampai pemilik data setuju"
 
 
 def test_end_dates() -> None:

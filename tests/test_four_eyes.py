@@ -10,8 +10,8 @@ import io
 import pytest
 from pydantic import ValidationError
 
+from bot import reports
 from bot.config import Settings
-from sop import reports
 from sop.errors import FourEyesViolation
 from sop.four_eyes import FourEyes
 from sop.model import Actor, Role, State, Step

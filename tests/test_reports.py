@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from bot import reports
 from bot.cli import main
-from sop import reports
 from sop.clock import ManualClock
 from sop.model import (
     DurationUnit,

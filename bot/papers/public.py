@@ -22,7 +22,8 @@ from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.texts import WIB, period_text, tanggal, wib
+from bot import texts
+from bot.texts import WIB, tanggal, wib
 from bot.texts import papers as t
 from sop.model import PASAL17
 from sop.papers import DEFAULT_BODY, PublicBody
@@ -87,10 +88,7 @@ def legal_basis_text(entry: PublicEntry) -> str:
 
 
 def period_line(entry: PublicEntry) -> str:
-    text = period_text(entry.period)
-    if entry.ends_on and entry.period.kind.value == "duration":
-        text += f" (sampai {tanggal(entry.ends_on)})"
-    return text[:1].upper() + text[1:]
+    return texts.period_line(entry.period, entry.ends_on)
 
 
 def status_line(entry: PublicEntry) -> str:

@@ -5,6 +5,7 @@ Shared pieces live here; each conversation's texts live in a module beside this 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -85,7 +86,16 @@ def period_text(period: ExemptionPeriod) -> str:
     return "permanen"
 
 
-def legal_basis(letters: tuple[str, ...], other: str | None) -> str:
+def period_line(period: ExemptionPeriod, end: date | None) -> str:
+    """The period as a list writes it (the DIK sheet, the public list): capitalised, with
+    the end day of a duration when it is known."""
+    text = period_text(period)
+    if end is not None and period.kind is PeriodKind.DURATION:
+        text += f" (sampai {tanggal(end)})"
+    return text[:1].upper() + text[1:]
+
+
+def legal_basis(letters: Sequence[str], other: str | None) -> str:
     parts = [f"Pasal 17 huruf {letter} UU 14/2008" for letter in letters]
     if other:
         parts.append(other)

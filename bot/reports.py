@@ -7,7 +7,8 @@ The DIK holds stored records only; a record still in the steps is work in progre
 withdrawn draft is in neither (``report_data`` leaves it out). SOP compliance counts every
 finished step run and every open one already past its due time (as late).
 
-Pure functions over ``ReportData``; nothing here reads the database or talks to Telegram.
+Pure functions over ``ReportData`` (the domain's plain data, ``sop.register``): nothing
+here reads the database or talks to Telegram; the words are the catalogue's.
 """
 
 from __future__ import annotations
@@ -19,23 +20,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.texts import legal_basis, period_line
 from sop.four_eyes import accepted_by_producer
 from sop.locale_id import MONTHS, long_date
 from sop.model import (
-    DurationUnit,
-    ExemptionPeriod,
-    PeriodKind,
     RecordView,
     State,
     Step,
     StepRunView,
 )
 from sop.register import RegisterStatus, ReportData, ReportRecord, StepTime
-from sop.validation import without_until
 
 R = TypeVar("R")
 
@@ -79,25 +77,6 @@ def standard_text(standard: timedelta) -> str:
     if hours and not rest:
         return f"{hours} jam"
     return f"{minutes} menit"
-
-
-def legal_basis_text(letters: Sequence[str], other: str | None) -> str:
-    parts = [f"Pasal 17 huruf {letter} UU 14/2008" for letter in letters]
-    if other:
-        parts.append(other)
-    return "; ".join(parts)
-
-
-def period_text(period: ExemptionPeriod, end: date | None) -> str:
-    if period.kind is PeriodKind.UNTIL_DATE and period.until:
-        return f"Sampai {long_date(period.until)}"
-    if period.kind is PeriodKind.DURATION:
-        unit = DurationUnit(period.unit).value if period.unit else ""
-        text = f"{period.amount} {unit} sejak penetapan"
-        return f"{text} (sampai {long_date(end)})" if end else text
-    if period.kind is PeriodKind.CONDITION:
-        return f"Sampai {without_until(period.condition or '')}"
-    return "Permanen"
 
 
 def remarks(item: ReportRecord) -> str:
@@ -186,7 +165,7 @@ DIK_COLUMNS: tuple[Column[DikLine], ...] = (
     Column(
         "Dasar hukum",
         30,
-        lambda line: legal_basis_text(
+        lambda line: legal_basis(
             line.item.entry.record.fields.pasal17, line.item.entry.record.fields.other_legal_basis
         ),
     ),
@@ -194,7 +173,7 @@ DIK_COLUMNS: tuple[Column[DikLine], ...] = (
     Column(
         "Jangka waktu",
         28,
-        lambda line: period_text(line.item.entry.record.fields.period, line.item.entry.ends_on),
+        lambda line: period_line(line.item.entry.record.fields.period, line.item.entry.ends_on),
     ),
     Column("Keterangan", 45, lambda line: remarks(line.item)),
 )
