@@ -187,6 +187,13 @@ _RUN_COLUMNS: tuple[Column[RunLine], ...] = (
     Column("Percobaan", 10, lambda line: line.run.attempt),
 )
 
+_STARTED: Column[RunLine] = Column(
+    "Mulai (WIB)", 17, lambda line: _local(line.run.started_at, line.data.tz), _DATETIME_FORMAT
+)
+_DUE: Column[RunLine] = Column(
+    "Batas waktu (WIB)", 17, lambda line: _local(line.run.due_at, line.data.tz), _DATETIME_FORMAT
+)
+
 IN_PROGRESS_COLUMNS: tuple[Column[RunLine], ...] = (
     *_RUN_COLUMNS,
     Column(
@@ -194,15 +201,8 @@ IN_PROGRESS_COLUMNS: tuple[Column[RunLine], ...] = (
         30,
         lambda line: ", ".join(line.item.entry.holders) or "(belum ada yang dapat mengerjakan)",
     ),
-    Column(
-        "Mulai (WIB)", 17, lambda line: _local(line.run.started_at, line.data.tz), _DATETIME_FORMAT
-    ),
-    Column(
-        "Batas waktu (WIB)",
-        17,
-        lambda line: _local(line.run.due_at, line.data.tz),
-        _DATETIME_FORMAT,
-    ),
+    _STARTED,
+    _DUE,
     Column("Terlambat", 10, lambda line: _yes_no(line.data.generated_at > line.run.due_at)),
     Column(
         "Waktu kerja sejauh ini (menit)",
@@ -214,15 +214,8 @@ IN_PROGRESS_COLUMNS: tuple[Column[RunLine], ...] = (
 COMPLIANCE_COLUMNS: tuple[Column[RunLine], ...] = (
     *_RUN_COLUMNS,
     Column("Pelaksana", 24, lambda line: line.run.completed_by_name),
-    Column(
-        "Mulai (WIB)", 17, lambda line: _local(line.run.started_at, line.data.tz), _DATETIME_FORMAT
-    ),
-    Column(
-        "Batas waktu (WIB)",
-        17,
-        lambda line: _local(line.run.due_at, line.data.tz),
-        _DATETIME_FORMAT,
-    ),
+    _STARTED,
+    _DUE,
     Column(
         "Selesai (WIB)",
         17,
