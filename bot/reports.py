@@ -24,10 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.texts import legal_basis, period_line
+from bot.texts import OUTCOME_NAMES, ROLE_NAMES, STEP_ACTIONS, legal_basis, period_line
 from sop.four_eyes import accepted_by_producer
 from sop.locale_id import MONTHS, long_date
 from sop.model import (
+    STEP_ROLES,
     RecordView,
     State,
     Step,
@@ -45,11 +46,9 @@ SHEET_SUMMARY = "Ringkasan"
 ALL_DIVISIONS = "Semua bagian"
 
 _STEP_LABELS = {
-    Step.PRODUCE: "1. Menghasilkan dan menyimpan (Petugas PPID)",
-    Step.HANDOVER: "2. Menyerahkan dan mendata (Petugas Dokumentasi)",
-    Step.RECEIVE: "3. Menerima dan menyimpan (Pejabat PPID)",
+    step: f"{int(step)}. {action.capitalize()} ({ROLE_NAMES[STEP_ROLES[step]]})"
+    for step, action in STEP_ACTIONS.items()
 }
-_OUTCOMES = {"done": "selesai", "returned": "dikembalikan", "cancelled": "dibatalkan"}
 _RUNNING = "berjalan"
 _RUNNING_LATE = "berjalan, terlambat"
 #: The delimiters a CSV can be written with: "," and ";" (Excel with Indonesian settings
@@ -330,7 +329,7 @@ def _measured(line: RunLine) -> StepTime:
 
 def _outcome(run: StepRunView, time: StepTime | None) -> str:
     running = _RUNNING_LATE if time is not None and time.overdue else _RUNNING
-    return _OUTCOMES.get(run.outcome or "", running)
+    return OUTCOME_NAMES.get(run.outcome or "", running)
 
 
 def _minutes(value: timedelta) -> float:

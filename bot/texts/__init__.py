@@ -30,11 +30,13 @@ STATE_NAMES = {
     State.STORED: "Tersimpan di penyimpanan internal PPID",
     State.CANCELLED: "Dibatalkan",
 }
-STEP_NAMES = {
-    Step.PRODUCE: "Langkah 1 (menghasilkan dan menyimpan)",
-    Step.HANDOVER: "Langkah 2 (menyerahkan dan mendata)",
-    Step.RECEIVE: "Langkah 3 (menerima dan menyimpan)",
+#: What each step's person does, in the SOP's words.
+STEP_ACTIONS = {
+    Step.PRODUCE: "menghasilkan dan menyimpan",
+    Step.HANDOVER: "menyerahkan dan mendata",
+    Step.RECEIVE: "menerima dan menyimpan",
 }
+STEP_NAMES = {step: f"Langkah {int(step)} ({action})" for step, action in STEP_ACTIONS.items()}
 OUTCOME_NAMES = {"done": "selesai", "returned": "dikembalikan", "cancelled": "dibatalkan"}
 
 
