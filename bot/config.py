@@ -198,9 +198,12 @@ class Settings(BaseSettings):
                 raise ValueError("must be comma-separated numeric Telegram user ids") from exc
         return value
 
-    @field_validator("step_deadline", mode="before")
+    @field_validator(
+        "step_deadline", "reminder_check_interval", "standby_retry", "notice_lease", mode="before"
+    )
     @classmethod
-    def _parse_deadline(cls, value: object) -> object:
+    def _parse_positive_duration(cls, value: object) -> object:
+        """``1h``, ``30m``, ``15s`` (or a timedelta), longer than zero."""
         if isinstance(value, str):
             value = parse_duration(value)
         if isinstance(value, timedelta) and value <= timedelta(0):
@@ -249,24 +252,6 @@ class Settings(BaseSettings):
             return value.strip()
         return value
 
-    @field_validator("reminder_check_interval", mode="before")
-    @classmethod
-    def _parse_check_interval(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = parse_duration(value)
-        if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than zero")
-        return value
-
-    @field_validator("standby_retry", mode="before")
-    @classmethod
-    def _parse_standby_retry(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = parse_duration(value)
-        if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than zero")
-        return value
-
     @field_validator("four_eyes", mode="before")
     @classmethod
     def _check_four_eyes(cls, value: object) -> object:
@@ -275,15 +260,6 @@ class Settings(BaseSettings):
             if mode not in {m.value for m in FourEyes}:
                 raise ValueError("must be strict or standard")
             return mode
-        return value
-
-    @field_validator("notice_lease", mode="before")
-    @classmethod
-    def _parse_notice_lease(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = parse_duration(value)
-        if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than zero")
         return value
 
     @field_validator("notice_wait", mode="before")
