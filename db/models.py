@@ -521,8 +521,9 @@ class RecordCardRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-#: The full-text index of /cari, made by migration 0017 outside the models (an FTS5 table
-#: and its shadow tables on SQLite, a GIN expression index on PostgreSQL).
+#: The full-text indexes of /cari, made by migrations 0017 (records) and 0018 (the text
+#: of softcopies) outside the models (FTS5 tables and their shadow tables on SQLite, GIN
+#: expression indexes on PostgreSQL).
 SEARCH_INDEX_NAMES = frozenset(
     {
         "records_fts",
@@ -531,6 +532,12 @@ SEARCH_INDEX_NAMES = frozenset(
         "records_fts_docsize",
         "records_fts_idx",
         "ix_records_search",
+        "document_pages_fts",
+        "document_pages_fts_config",
+        "document_pages_fts_data",
+        "document_pages_fts_docsize",
+        "document_pages_fts_idx",
+        "ix_document_pages_search",
     }
 )
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     or_,
     select,
     union_all,
@@ -47,6 +46,7 @@ from db.models import (
     UserRoleRow,
     UserRow,
 )
+from db.texts import text_search_sql
 
 #: The kv_store namespace of throttled alerts (when each was last sent).
 ALERTS = "alerts"
@@ -1041,22 +1041,30 @@ class Repository:
 
     def _search_match(self, words: Sequence[str]) -> Any:
         """Records whose title or description has a word beginning with each of ``words``
-        (letters and digits only, lower case), through the full-text index of migration
-        0017: FTS5 on SQLite, a GIN index of a ``tsvector`` on PostgreSQL."""
+        (letters and digits only, lower case), or a page of whose attached softcopies has
+        them all, through the full-text indexes of migrations 0017 and 0018: FTS5 on
+        SQLite, GIN indexes of a ``tsvector`` on PostgreSQL."""
         if not words:
             return literal(False)
         if self.session.get_bind().dialect.name == "postgresql":
             query = " & ".join(f"'{word}':*" for word in words)
-            match = literal_column(SEARCH_DOCUMENT).bool_op("@@")(
-                func.to_tsquery(literal_column("'simple'"), query)
-            )
-            # The hits first, from the GIN index (MATERIALIZED: the planner would rather
+            # The hits first, from the GIN indexes (MATERIALIZED: the planner would rather
             # walk the primary key newest first and test every row for a rare word).
-            hits = select(RecordRow.id).where(match).cte("search_hits").prefix_with("MATERIALIZED")
+            hits = (
+                sql_text(
+                    f"SELECT records.id FROM records WHERE {SEARCH_DOCUMENT} "
+                    "@@ to_tsquery('simple', :tsq) UNION " + text_search_sql("postgresql")
+                )
+                .bindparams(tsq=query)
+                .columns(column("id", Integer))
+                .cte("search_hits")
+                .prefix_with("MATERIALIZED")
+            )
             return RecordRow.id.in_(select(hits.c.id))
         query = " ".join(f'"{word}"*' for word in words)
         matching = sql_text(
-            "SELECT rowid FROM records_fts WHERE records_fts MATCH :fts"
+            "SELECT rowid FROM records_fts WHERE records_fts MATCH :fts UNION "
+            + text_search_sql("sqlite")
         ).bindparams(fts=query)
         return RecordRow.id.in_(matching.columns(column("rowid", Integer)))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -239,3 +240,93 @@ class TextRepository:
             for row in (await self.session.scalars(query)).all()
             if row.uploaded_by is not None
         ]
+
+
+# -- search ------------------------------------------------------------------------------
+#: What /cari searches in the pages on PostgreSQL, exactly as migration 0018 indexes it.
+PAGE_DOCUMENT = "to_tsvector('simple', document_pages.text)"
+#: Around the words found, as FTS5's snippet() and PostgreSQL's ts_headline() mark them.
+HIT_START, HIT_END = "\x02", "\x03"
+SNIPPET_WORDS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class TextHit:
+    """Where a search found its words in a record's softcopies: the first such page."""
+
+    file_name: str
+    page: int
+    snippet: str  # the words found between HIT_START and HIT_END
+
+
+def pg_query(words: Sequence[str]) -> str:
+    """Every word, each also as the beginning of a longer one (as for the records)."""
+    return " & ".join(f"'{word}':*" for word in words)
+
+
+def fts_query(words: Sequence[str]) -> str:
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def text_search_sql(dialect: str) -> str:
+    """The records whose attached softcopies have a page with every word (one column,
+    ``record_id``; parameter ``:fts`` on SQLite, ``:tsq`` on PostgreSQL)."""
+    if dialect == "postgresql":
+        # The pages from the GIN index first (OFFSET 0 keeps the planner from walking
+        # every softcopy and testing its pages instead).
+        return (
+            "SELECT f.record_id FROM (SELECT p.text_id FROM document_pages p "
+            f"WHERE {PAGE_DOCUMENT.replace('document_pages.', 'p.')} "
+            "@@ to_tsquery('simple', :tsq) OFFSET 0) AS hit "
+            "JOIN document_texts t ON t.id = hit.text_id "
+            "JOIN record_files f ON f.sha256 = t.sha256 AND f.removed_at IS NULL"
+        )
+    return (
+        "SELECT f.record_id FROM document_pages_fts "
+        "JOIN document_pages p ON p.id = document_pages_fts.rowid "
+        "JOIN document_texts t ON t.id = p.text_id "
+        "JOIN record_files f ON f.sha256 = t.sha256 AND f.removed_at IS NULL "
+        "WHERE document_pages_fts MATCH :fts"
+    )
+
+
+async def text_hits(
+    session: AsyncSession, record_ids: Sequence[int], words: Sequence[str]
+) -> dict[int, TextHit]:
+    """For the records shown (a page of /cari), the first page of an attached softcopy
+    with every word, and a snippet around them. Reads only those records' pages."""
+    if not record_ids or not words:
+        return {}
+    ids = ",".join(str(int(i)) for i in record_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = sql_text(
+            "SELECT f.record_id, f.original_name, p.page, ts_headline('simple', p.text, "
+            "to_tsquery('simple', :tsq), :options) FROM record_files f "
+            "JOIN document_texts t ON t.sha256 = f.sha256 "
+            "JOIN document_pages p ON p.text_id = t.id "
+            f"WHERE f.record_id IN ({ids}) AND f.removed_at IS NULL "
+            f"AND {PAGE_DOCUMENT.replace('document_pages.', 'p.')} @@ to_tsquery('simple', :tsq) "
+            "ORDER BY f.record_id, f.id, p.page"
+        ).bindparams(
+            tsq=pg_query(words),
+            options=(
+                f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords={SNIPPET_WORDS}, "
+                "MinWords=4, MaxFragments=1, FragmentDelimiter=…"
+            ),
+        )
+    else:
+        statement = sql_text(
+            "SELECT f.record_id, f.original_name, p.page, "
+            "snippet(document_pages_fts, 0, :start, :end, '…', :words) FROM record_files f "
+            # CROSS JOIN keeps this order: from the records shown to their pages, each
+            # page tested against the words (not every page of the archive that has them).
+            "CROSS JOIN document_texts t CROSS JOIN document_pages p "
+            "CROSS JOIN document_pages_fts "
+            f"WHERE f.record_id IN ({ids}) AND f.removed_at IS NULL AND t.sha256 = f.sha256 "
+            "AND p.text_id = t.id AND document_pages_fts.rowid = p.id "
+            "AND document_pages_fts MATCH :fts ORDER BY f.record_id, f.id, p.page"
+        ).bindparams(fts=fts_query(words), start=HIT_START, end=HIT_END, words=SNIPPET_WORDS)
+    hits: dict[int, TextHit] = {}
+    for record_id, name, page, snippet in (await session.execute(statement)).all():
+        hits.setdefault(record_id, TextHit(name, page, snippet or ""))
+    return hits

@@ -8,7 +8,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from db.models import RecordRow
 from db.repositories import Repository
+from db.texts import TextHit, text_hits
 from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
@@ -99,6 +100,7 @@ class RegisterEntry:
     opened_on: date | None
     ends_on: date | None  # the exemption's last day, when the period is a date or duration
     holders: tuple[str, ...] = ()  # who the open step waits on (names), if one is open
+    text_hit: TextHit | None = None  # /cari: where in the softcopies the words are
 
     @property
     def status(self) -> RegisterStatus:
@@ -306,8 +308,9 @@ class RegisterService:
 
     async def search(self, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> RegisterPage:
         """Records whose title or description has every word of ``text`` (any case; a word
-        also finds the longer words it begins: "notul" finds "notulen"), newest first,
-        through the full-text index."""
+        also finds the longer words it begins: "notul" finds "notulen"), or whose attached
+        softcopies have a page with them all (then with that page and a snippet), newest
+        first, through the full-text indexes."""
         words = clean_text(text).replace("\n", " ")
         if len(words) < SEARCH_MIN:
             raise InvalidInput(f"Kata pencarian terlalu pendek: minimal {SEARCH_MIN} karakter.")
@@ -319,6 +322,8 @@ class RegisterService:
             total = await repo.register_count(**query)
             rows = await repo.register_rows(limit=limit, **query)
             items = tuple(await self._entries(repo, rows))
+            hits = await text_hits(repo.session, [row.id for row in rows], query["text"])
+        items = tuple(replace(item, text_hit=hits.get(item.record.id)) for item in items)
         return RegisterPage(items, total, 1, 1, RegisterFilter(), max(limit, 1))
 
     async def years(self, actor: Actor) -> list[int]:

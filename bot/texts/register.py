@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import MONTHS, WIB, durasi, h, period_text, tanggal, wib
 from bot.texts.fitting import shorten, telegram_length
+from db.texts import HIT_END, HIT_START, TextHit
 from sop.expiry import ExpiryNotice
 from sop.model import PASAL17, PeriodKind, RecordView, State
 from sop.register import ExpiringList, RegisterEntry, RegisterFilter, RegisterPage, RegisterStatus
@@ -101,7 +103,34 @@ def entry_lines(
         f"{h(period)} · {status_text(entry)}"
     )
     waiting = waiting_line(entry, now, tz)
-    return f"{text}\n    {waiting}" if waiting else text
+    if waiting:
+        text += f"\n    {waiting}"
+    if entry.text_hit is not None:
+        text += f"\n    {text_hit_line(entry.text_hit)}"
+    return text
+
+
+#: A snippet of a softcopy's text is shown with long numbers and e-mail addresses masked:
+#: a search result is no place for a NIK.
+_LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){7,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+SNIPPET_SHOWN = 160
+
+
+def _masked(text: str) -> str:
+    text = _EMAIL.sub("***@***", text)
+    return _LONG_NUMBER.sub(lambda m: m.group(0)[:4] + "****", text)
+
+
+def text_hit_line(hit: TextHit) -> str:
+    """``📄 daftar.pdf, hlm. 2: “…pemilih <b>tunanetra</b> di…”``."""
+    snippet = " ".join(_masked(hit.snippet).split())
+    snippet = shorten(snippet, SNIPPET_SHOWN)
+    marked = h(snippet).replace(HIT_START, "<b>").replace(HIT_END, "</b>")
+    if marked.count("<b>") != marked.count("</b>"):  # a mark cut off by the shortening
+        marked = h(snippet.replace(HIT_START, "").replace(HIT_END, ""))
+    name = h(shorten(hit.file_name, LINE_PART))
+    return f"📄 {name}, hlm. {hit.page}: “{marked}”"
 
 
 def numbered(

@@ -104,6 +104,17 @@ async def test_photographed_pages_are_read_and_the_hints_shown_before_confirming
     assert "1 NIK, mis. 1371********0001" in card.text and NIK not in card.text
     assert "dibaca dengan OCR" in card.text
 
+    # /cari finds a word of page 2 (not in the title or description), with the page.
+    phone.mark()
+    await phone.send_command("cari", "tunanetra")
+    found = await phone.wait_for("Hasil pencarian")
+    assert "BRK-1" in found.text
+    assert (
+        "(2 halaman).pdf, hlm. 2: " in found.text
+        and "<b>tunanetra</b>" in (found.source_text or "").lower()
+    )
+    assert NIK not in found.text
+
 
 async def test_a_born_digital_pdf_is_read_and_its_sender_told(texts_harness: BotHarness) -> None:
     phone, _ = await texts_harness.person(101, "Rina Petugas", Role.PETUGAS_PPID, division_id=1)
