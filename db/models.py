@@ -459,6 +459,8 @@ class DocumentPageRow(Base):
     text_id: Mapped[int] = mapped_column(ForeignKey("document_texts.id", ondelete="CASCADE"))
     page: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # The roots of the page's words that differ from the words (sop.stemming), for /cari.
+    stems: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class NoticeRow(Base):

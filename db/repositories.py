@@ -46,7 +46,7 @@ from db.models import (
     UserRoleRow,
     UserRow,
 )
-from db.texts import text_search_sql
+from db.texts import fts_query, pg_query, text_search_sql
 
 #: The kv_store namespace of throttled alerts (when each was last sent).
 ALERTS = "alerts"
@@ -1039,11 +1039,12 @@ class Repository:
             )
         return where
 
-    def _search_match(self, words: Sequence[str]) -> Any:
+    def _search_match(self, words: Sequence[str], roots: Sequence[str] | None = None) -> Any:
         """Records whose title or description has a word beginning with each of ``words``
         (letters and digits only, lower case), or a page of whose attached softcopies has
         them all, through the full-text indexes of migrations 0017 and 0018: FTS5 on
-        SQLite, GIN indexes of a ``tsvector`` on PostgreSQL."""
+        SQLite, GIN indexes of a ``tsvector`` on PostgreSQL. In the pages a word also finds
+        its root (``roots``, Indonesian word forms: "pemilih" finds "memilih")."""
         if not words:
             return literal(False)
         if self.session.get_bind().dialect.name == "postgresql":
@@ -1055,7 +1056,7 @@ class Repository:
                     f"SELECT records.id FROM records WHERE {SEARCH_DOCUMENT} "
                     "@@ to_tsquery('simple', :tsq) UNION " + text_search_sql("postgresql")
                 )
-                .bindparams(tsq=query)
+                .bindparams(tsq=query, page_tsq=pg_query(words, roots))
                 .columns(column("id", Integer))
                 .cte("search_hits")
                 .prefix_with("MATERIALIZED")
@@ -1065,13 +1066,19 @@ class Repository:
         matching = sql_text(
             "SELECT rowid FROM records_fts WHERE records_fts MATCH :fts UNION "
             + text_search_sql("sqlite")
-        ).bindparams(fts=query)
+        ).bindparams(fts=query, page_fts=fts_query(words, roots))
         return RecordRow.id.in_(matching.columns(column("rowid", Integer)))
 
-    def _where(self, *, text: Sequence[str] | None = None, **filters: Any) -> list[Any]:
+    def _where(
+        self,
+        *,
+        text: Sequence[str] | None = None,
+        text_roots: Sequence[str] | None = None,
+        **filters: Any,
+    ) -> list[Any]:
         where = self._register_where(**filters)
         if text is not None:
-            where.append(self._search_match(text))
+            where.append(self._search_match(text, text_roots))
         return where
 
     async def register_rows(

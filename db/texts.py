@@ -169,7 +169,10 @@ class TextRepository:
         query = select(DocumentTextRow.id).where(DocumentTextRow.status == TextStatus.PENDING)
         return await self.session.scalar(query.limit(1)) is not None
 
-    async def save_pages(self, text_id: int, pages: Sequence[str]) -> None:
+    async def save_pages(
+        self, text_id: int, pages: Sequence[str], stems: Sequence[str] = ()
+    ) -> None:
+        """Replace a document's pages; ``stems``: the roots of each page's words."""
         await self.session.execute(
             delete(DocumentPageRow).where(DocumentPageRow.text_id == text_id)
         )
@@ -177,7 +180,12 @@ class TextRepository:
             await self.session.execute(
                 insert(DocumentPageRow),
                 [
-                    {"text_id": text_id, "page": number, "text": text}
+                    {
+                        "text_id": text_id,
+                        "page": number,
+                        "text": text,
+                        "stems": stems[number - 1] if number <= len(stems) else "",
+                    }
                     for number, text in enumerate(pages, start=1)
                 ],
             )
@@ -244,7 +252,7 @@ class TextRepository:
 
 # -- search ------------------------------------------------------------------------------
 #: What /cari searches in the pages on PostgreSQL, exactly as migration 0018 indexes it.
-PAGE_DOCUMENT = "to_tsvector('simple', document_pages.text)"
+PAGE_DOCUMENT = "to_tsvector('simple', document_pages.text || ' ' || document_pages.stems)"
 #: Around the words found, as FTS5's snippet() and PostgreSQL's ts_headline() mark them.
 HIT_START, HIT_END = "\x02", "\x03"
 SNIPPET_WORDS = 12
@@ -259,25 +267,38 @@ class TextHit:
     snippet: str  # the words found between HIT_START and HIT_END
 
 
-def pg_query(words: Sequence[str]) -> str:
-    """Every word, each also as the beginning of a longer one (as for the records)."""
-    return " & ".join(f"'{word}':*" for word in words)
+def _forms(words: Sequence[str], roots: Sequence[str] | None) -> list[tuple[str, str | None]]:
+    roots = roots or ()
+    return [
+        (word, root if root != word else None)
+        for word, root in zip(words, [*roots, *words[len(roots) :]], strict=False)
+    ]
 
 
-def fts_query(words: Sequence[str]) -> str:
-    return " ".join(f'"{word}"*' for word in words)
+def pg_query(words: Sequence[str], roots: Sequence[str] | None = None) -> str:
+    """Every word, each also as the beginning of a longer one (as for the records), or
+    its root (``roots``: :func:`sop.stemming.roots`) among the words or the pages' roots."""
+    return " & ".join(
+        f"('{word}':* | '{root}')" if root else f"'{word}':*" for word, root in _forms(words, roots)
+    )
+
+
+def fts_query(words: Sequence[str], roots: Sequence[str] | None = None) -> str:
+    return " AND ".join(
+        f'("{word}"* OR "{root}")' if root else f'"{word}"*' for word, root in _forms(words, roots)
+    )
 
 
 def text_search_sql(dialect: str) -> str:
     """The records whose attached softcopies have a page with every word (one column,
-    ``record_id``; parameter ``:fts`` on SQLite, ``:tsq`` on PostgreSQL)."""
+    ``record_id``; parameter ``:page_fts`` on SQLite, ``:page_tsq`` on PostgreSQL)."""
     if dialect == "postgresql":
         # The pages from the GIN index first (OFFSET 0 keeps the planner from walking
         # every softcopy and testing its pages instead).
         return (
             "SELECT f.record_id FROM (SELECT p.text_id FROM document_pages p "
             f"WHERE {PAGE_DOCUMENT.replace('document_pages.', 'p.')} "
-            "@@ to_tsquery('simple', :tsq) OFFSET 0) AS hit "
+            "@@ to_tsquery('simple', :page_tsq) OFFSET 0) AS hit "
             "JOIN document_texts t ON t.id = hit.text_id "
             "JOIN record_files f ON f.sha256 = t.sha256 AND f.removed_at IS NULL"
         )
@@ -286,12 +307,15 @@ def text_search_sql(dialect: str) -> str:
         "JOIN document_pages p ON p.id = document_pages_fts.rowid "
         "JOIN document_texts t ON t.id = p.text_id "
         "JOIN record_files f ON f.sha256 = t.sha256 AND f.removed_at IS NULL "
-        "WHERE document_pages_fts MATCH :fts"
+        "WHERE document_pages_fts MATCH :page_fts"
     )
 
 
 async def text_hits(
-    session: AsyncSession, record_ids: Sequence[int], words: Sequence[str]
+    session: AsyncSession,
+    record_ids: Sequence[int],
+    words: Sequence[str],
+    roots: Sequence[str] | None = None,
 ) -> dict[int, TextHit]:
     """For the records shown (a page of /cari), the first page of an attached softcopy
     with every word, and a snippet around them. Reads only those records' pages."""
@@ -308,7 +332,7 @@ async def text_hits(
             f"AND {PAGE_DOCUMENT.replace('document_pages.', 'p.')} @@ to_tsquery('simple', :tsq) "
             "ORDER BY f.record_id, f.id, p.page"
         ).bindparams(
-            tsq=pg_query(words),
+            tsq=pg_query(words, roots),
             options=(
                 f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords={SNIPPET_WORDS}, "
                 "MinWords=4, MaxFragments=1, FragmentDelimiter=…"
@@ -325,7 +349,7 @@ async def text_hits(
             f"WHERE f.record_id IN ({ids}) AND f.removed_at IS NULL AND t.sha256 = f.sha256 "
             "AND p.text_id = t.id AND document_pages_fts.rowid = p.id "
             "AND document_pages_fts MATCH :fts ORDER BY f.record_id, f.id, p.page"
-        ).bindparams(fts=fts_query(words), start=HIT_START, end=HIT_END, words=SNIPPET_WORDS)
+        ).bindparams(fts=fts_query(words, roots), start=HIT_START, end=HIT_END, words=SNIPPET_WORDS)
     hits: dict[int, TextHit] = {}
     for record_id, name, page, snippet in (await session.execute(statement)).all():
         hits.setdefault(record_id, TextHit(name, page, snippet or ""))

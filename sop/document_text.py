@@ -171,7 +171,7 @@ class TextService:
             if row is None or row.status != TextStatus.RUNNING:
                 return  # given back to the queue meanwhile (a restart): the new run saves
             pages = list(extraction.pages) if extraction.has_text else []
-            await texts.save_pages(row.id, pages)
+            await texts.save_pages(row.id, pages, result.stems)
             row.status = TextStatus.READY
             row.method = str(extraction.method) if extraction.method else None
             row.problem = str(extraction.problem) if extraction.problem else None

@@ -21,6 +21,7 @@ from sop.deadlines import Calendar
 from sop.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from sop.model import PASAL17, Actor, RecordView, Role, State, StepRunView
 from sop.service import PpidService
+from sop.stemming import roots
 from sop.validation import clean_text
 
 #: Who sees the whole register; a Petugas PPID sees their division's records only.
@@ -318,11 +319,19 @@ class RegisterService:
             raise InvalidInput("Kata pencarian terlalu panjang: maksimal 100 karakter.")
         async with self.service.reading() as repo:
             actor = await self.service.fresh_actor(repo, actor)
-            query = {**_STATUS_QUERY[None], "text": search_words(words), **self._scope(actor)}
+            found = search_words(words)
+            query = {
+                **_STATUS_QUERY[None],
+                "text": found,
+                "text_roots": roots(found),
+                **self._scope(actor),
+            }
             total = await repo.register_count(**query)
             rows = await repo.register_rows(limit=limit, **query)
             items = tuple(await self._entries(repo, rows))
-            hits = await text_hits(repo.session, [row.id for row in rows], query["text"])
+            hits = await text_hits(
+                repo.session, [row.id for row in rows], query["text"], query["text_roots"]
+            )
         items = tuple(replace(item, text_hit=hits.get(item.record.id)) for item in items)
         return RegisterPage(items, total, 1, 1, RegisterFilter(), max(limit, 1))
 

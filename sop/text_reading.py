@@ -12,25 +12,30 @@ from pathlib import Path
 
 from sop.extraction import Extraction, OcrConfig, extract
 from sop.pii import Masked, PiiFinding, PiiHints, PiiKind, find_personal_data
+from sop.stemming import page_stems
 
 __all__ = ["ReadResult", "hints_from_json", "hints_to_json", "read_document"]
 
 
 @dataclass(frozen=True, slots=True)
 class ReadResult:
-    """What a worker process hands back: the pages and the hints (masked only)."""
+    """What a worker process hands back: the pages, the roots of each page's words (for
+    /cari, :func:`sop.stemming.page_stems`) and the hints (masked only)."""
 
     extraction: Extraction
     hints_json: str | None
+    stems: tuple[str, ...] = ()
 
 
 def read_document(path: Path, mime_type: str | None, ocr: OcrConfig | None) -> ReadResult:
     """Read a document and find its personal-data hints (runs in a worker process)."""
     extraction = extract(path, mime_type, ocr)
     hints = None
+    stems: tuple[str, ...] = ()
     if extraction.has_text:
         hints = hints_to_json(find_personal_data(enumerate(extraction.pages, start=1)))
-    return ReadResult(extraction, hints)
+        stems = tuple(page_stems(page) for page in extraction.pages)
+    return ReadResult(extraction, hints, stems)
 
 
 def hints_to_json(hints: PiiHints) -> str:

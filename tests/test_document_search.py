@@ -15,6 +15,7 @@ from db.texts import HIT_END, HIT_START
 from sop.document_text import TextService
 from sop.register import RegisterService
 from sop.service import PpidService
+from sop.stemming import page_stems, roots
 from sop.text_reading import read_document
 from tests.conftest import Office, chunks_of, sample_fields
 from tests.support.pages import text_pdf
@@ -147,3 +148,40 @@ async def test_cari_reads_the_softcopies_text_through_indexes(
         assert full_scans(statement, plan) == [], plan
         if "snippet" not in statement and "ts_headline" not in statement:
             assert any(index in line for line in plan), plan
+
+
+async def test_cari_finds_the_other_forms_of_an_indonesian_word(
+    service: PpidService, office: Office
+) -> None:
+    record = await service.create_draft(office.petugas, sample_fields(title="Berita acara"))
+    await service.attach_file(
+        office.petugas,
+        record.id,
+        chunks_of(text_pdf([["Rapat pleno"], ["Warga yang memilih di TPS 03 Kelurahan Jati"]])),
+        "tps.pdf",
+        None,
+    )
+    await read_all(service)
+    register = RegisterService(service)
+
+    # "pemilih", "pilihan" and "dipilih" share the root "pilih" with "memilih".
+    for word in ("pemilih", "pilihan", "dipilih", "memilih"):
+        found = await register.search(office.dokumentasi, word)
+        assert [e.record.id for e in found.items] == [record.id], word
+        hit = found.items[0].text_hit
+        assert hit is not None and hit.page == 2 and hit.file_name == "tps.pdf"
+    # With another word of the page, every word (or its root) on one page.
+    assert (await register.search(office.dokumentasi, "pemilih kelurahan")).total == 1
+    assert (await register.search(office.dokumentasi, "pemilih pleno")).items == ()
+    # A root is not a prefix: "pilot" shares no root with "memilih".
+    assert (await register.search(office.dokumentasi, "pilot")).items == ()
+
+
+def test_page_stems_keep_the_roots_that_differ_from_the_words() -> None:
+    assert roots(["pemilih", "memilih", "tunanetra", "2026"]) == [
+        "pilih",
+        "pilih",
+        "tunanetra",
+        "2026",
+    ]
+    assert page_stems("Pemilih memilih; pemutakhiran DATA 2026") == "pilih mutakhir"
