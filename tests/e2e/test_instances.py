@@ -25,7 +25,7 @@ from sop.model import Role
 from tests.conftest import sample_fields
 from tests.emulator import BotApiEmulator
 from tests.emulator.models import ApiCall
-from tests.support.botprocess import ADMIN_ID, BotProcess
+from tests.support.botprocess import ADMIN_ID, REAL_PACE, BotProcess
 
 REMINDER = "Pengingat"
 DIVISIONS = 20
@@ -69,7 +69,8 @@ async def test_kill_the_active_instance_mid_burst_the_standby_sends_the_rest_onc
     tmp_path: Path,
     pg_url: str,
 ) -> None:
-    env = {"STORAGE_DIR": str(tmp_path / "storage"), "STANDBY_RETRY": "1s"}
+    # Telegram's real pace, so the burst lasts long enough to be cut by the kill.
+    env = {"STORAGE_DIR": str(tmp_path / "storage"), "STANDBY_RETRY": "1s", **REAL_PACE}
     first = BotProcess(emulator, tmp_path / "a", database_url=pg_url, env=env)
     second = BotProcess(emulator, tmp_path / "b", database_url=pg_url, env=env)
     emulator.user(ADMIN_ID, "Admin")

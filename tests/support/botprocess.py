@@ -71,6 +71,22 @@ class CliResult:
         )
 
 
+#: Sending limits high enough that the bot never waits on them.
+FAST_PACE = {
+    "SEND_RATE_PER_CHAT": "1000",
+    "SEND_BURST_PER_CHAT": "1000",
+    "SEND_RATE_OVERALL": "10000",
+    "SEND_RATE_PER_GROUP": "100000",
+}
+#: Telegram's flood limits as ppidbot assumes them by default (bot/config.py).
+REAL_PACE = {
+    "SEND_RATE_PER_CHAT": "1",
+    "SEND_BURST_PER_CHAT": "3",
+    "SEND_RATE_OVERALL": "30",
+    "SEND_RATE_PER_GROUP": "20",
+}
+
+
 class BotProcess:
     """Start, kill, terminate and restart ``ppidbot run``; run other ``ppidbot`` commands
     with the same settings.
@@ -104,6 +120,10 @@ class BotProcess:
             "WORKING_HOURS": "always",
             "LOG_LEVEL": "INFO",
             "DOCUMENT_TEXTS": "false",  # no text worker's notices amid the crash tests
+            # Telegram's per-chat pace (1 a second after a burst of 3) would make every
+            # question of a conversation wait a second; tests of the pace itself pass the
+            # real figures (REAL_PACE) in ``env``, as the in-process harness's flood tests do.
+            **FAST_PACE,
             **(env or {}),
         }
         self._process: asyncio.subprocess.Process | None = None
